@@ -1,0 +1,145 @@
+"""The ``gatehouse`` command: ``serve``, ``migrate`` and ``export-schema``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import uvicorn
+from tortoise.context import TortoiseContext
+from tortoise.migrations.api.migrate import migrate as apply_migrations
+
+from graph.settings import Settings, SettingsError
+from models.config import orm_config
+from resolvers.errors import DomainError
+from resolvers.tenants import GeneratedLogin, bootstrap
+
+log = logging.getLogger("gatehouse")
+
+
+async def prepare_database(settings: Settings, *, create_accounts: bool) -> list[GeneratedLogin]:
+    """Apply pending migrations and, for ``serve``, create the first-start accounts."""
+    config = orm_config(settings.database_url)
+    async with TortoiseContext() as context:
+        await context.init(config=config)
+        await apply_migrations(config=config)
+        if not create_accounts:
+            return []
+        return await bootstrap(settings.admin_password, settings.bootstrap_password)
+
+
+def _banner(settings: Settings, host: str, port: int, generated: list[GeneratedLogin]) -> str:
+    wildcard = {"0.0.0.0", "::"}  # noqa: S104
+    shown_host = "127.0.0.1" if host in wildcard else host
+    base = settings.public_url or f"http://{shown_host}:{port}"
+    lines = ["", f"Gatehouse is serving on {base}"]
+    if settings.graphiql:
+        lines.append(f"  GraphiQL:  {base}/graphql  (open it in a browser and log in)")
+    else:
+        lines.append(f"  GraphQL:   {base}/graphql  (GraphiQL is switched off)")
+    generated_by_login = {g.login: g.password for g in generated}
+    for login, variable in (
+        ("management/admin", "GATEHOUSE_ADMIN_PASSWORD"),
+        ("management/devicebootstrap", "GATEHOUSE_BOOTSTRAP_PASSWORD"),
+    ):
+        if login in generated_by_login:
+            lines.append(
+                f"  Log in as {login} with password {generated_by_login[login]}"
+                "  (generated now and shown only this once)"
+            )
+        else:
+            lines.append(
+                f"  Log in as {login} with the password printed on its first start (or {variable})"
+            )
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    host = args.host or settings.host
+    port = args.port or settings.port
+    generated = asyncio.run(prepare_database(settings, create_accounts=True))
+    print(_banner(settings, host, port, generated), flush=True)
+    log_level = settings.log_level.lower()
+    if args.workers > 1 or args.reload:
+        # Each worker builds its own app from the same environment.
+        uvicorn.run(
+            "graph.app:app_from_env",
+            factory=True,
+            workers=args.workers if not args.reload else None,
+            reload=args.reload,
+            host=host,
+            port=port,
+            log_level=log_level,
+        )
+    else:
+        from graph.app import create_app
+
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+    return 0
+
+
+def _migrate(settings: Settings) -> int:
+    asyncio.run(prepare_database(settings, create_accounts=False))
+    print(f"migrations applied to {settings.database_url.split('://')[0]} database")
+    return 0
+
+
+def _export_schema(output: str | None) -> int:
+    from graph.schema import build_schema
+
+    sdl = build_schema().as_str() + "\n"
+    if output:
+        Path(output).write_text(sdl, encoding="utf-8")
+        print(f"wrote {output}")
+    else:
+        sys.stdout.write(sdl)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="gatehouse", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="apply migrations, create first accounts, serve")
+    serve.add_argument("--host", help="address to bind (default GATEHOUSE_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default GATEHOUSE_PORT or 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument(
+        "--reload", action="store_true", help="restart on code changes (development)"
+    )
+    commands.add_parser("migrate", help="apply pending database migrations and exit")
+    export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
+    export.add_argument("--output", "-o", help="write to this file instead of standard output")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"gatehouse: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        if args.command == "serve":
+            return _serve(args, settings)
+        if args.command == "migrate":
+            return _migrate(settings)
+        return _export_schema(args.output)
+    except DomainError as error:
+        print(f"gatehouse: {error.message}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"gatehouse: cannot reach the database: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

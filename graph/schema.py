@@ -1,0 +1,64 @@
+"""The strawberry schema: every domain's queries and mutations, and the endpoint's guards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry import Schema
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from graph.errors import ClientErrors, log_errors
+from graph.groups import GroupMutations, GroupQueries
+from graph.options import OptionMutations, OptionQueries
+from graph.settings import Settings
+from graph.tenants import TenantMutations, TenantQueries
+
+Query = merge_types("Query", (TenantQueries, GroupQueries, OptionQueries))
+Mutation = merge_types("Mutation", (OptionMutations, GroupMutations, TenantMutations))
+
+
+class GatehouseSchema(Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_errors(errors, execution_context)
+
+
+def build_schema(settings: Settings | None = None) -> GatehouseSchema:
+    """The schema with the guards ``settings`` ask for.
+
+    By default every guard is on and introspection is allowed.
+    """
+    settings = settings or Settings()
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        ClientErrors,
+        _factory(QueryDepthLimiter, max_depth=settings.max_query_depth),
+        _factory(MaxTokensLimiter, max_token_count=settings.max_tokens),
+        _factory(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+    ]
+    if not settings.introspection:
+        extensions.append(DisableIntrospection)
+    return GatehouseSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=True),
+    )
+
+
+def _factory(cls: Callable[..., SchemaExtension], **kwargs: Any) -> Callable[[], SchemaExtension]:
+    def make() -> SchemaExtension:
+        return cls(**kwargs)
+
+    return make

@@ -1,0 +1,76 @@
+"""GraphQL for tenants and users: ``me``, ``createTenant``, ``createUser``."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graph.context import Info
+from graph.permissions import can
+from models import tenants as models
+from resolvers import permissions as domain
+from resolvers import tenants
+from resolvers.permissions import Permission
+
+strawberry.enum(Permission, name="Permission")
+
+
+@strawberry.type
+class User:
+    tenant_id: str
+    username: str
+    permissions: list[Permission]
+
+    @classmethod
+    def from_actor(cls, actor: domain.Actor) -> User:
+        return cls(
+            tenant_id=actor.tenant_id,
+            username=actor.username,
+            permissions=sorted(actor.permissions, key=lambda p: p.value),
+        )
+
+    @classmethod
+    def from_model(cls, user: models.User) -> User:
+        return cls(
+            tenant_id=user.tenant_id,
+            username=user.username,
+            permissions=sorted(domain.parse_permissions(user.permissions), key=lambda p: p.value),
+        )
+
+
+@strawberry.type
+class Tenant:
+    id: strawberry.ID
+    name: str
+
+    @classmethod
+    def from_model(cls, tenant: models.Tenant) -> Tenant:
+        return cls(id=strawberry.ID(tenant.id), name=tenant.name)
+
+
+@strawberry.type
+class TenantQueries:
+    @strawberry.field(description="The caller: tenant, username and permissions.")
+    def me(self, info: Info) -> User:
+        return User.from_actor(info.context.caller)
+
+
+@strawberry.type
+class TenantMutations:
+    @strawberry.mutation(
+        permission_classes=[can(domain.Permission.USER_MANAGEMENT_ADMIN)],
+        description="A user in the caller's own tenant.",
+    )
+    async def create_user(
+        self, info: Info, username: str, password: str, permissions: list[Permission]
+    ) -> User:
+        user = await tenants.create_user(info.context.caller, username, password, permissions)
+        return User.from_model(user)
+
+    @strawberry.mutation(
+        permission_classes=[can(domain.Permission.TENANT_MANAGEMENT_ADMIN)],
+        description="Management tenant only: a subtenant and its <id>/admin user, "
+        "with every permission but TENANT_MANAGEMENT_ADMIN and DEVICE_BOOTSTRAP.",
+    )
+    async def create_tenant(self, info: Info, id: str, name: str, admin_password: str) -> Tenant:
+        tenant = await tenants.create_tenant(info.context.caller, id, name, admin_password)
+        return Tenant.from_model(tenant)

@@ -1,0 +1,132 @@
+"""Tenants and users: first-start bootstrap, ``createTenant``, ``createUser``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models.tenants import Tenant, User
+from resolvers import validation
+from resolvers.errors import AlreadyExists, InvalidInput
+from resolvers.passwords import generate_password, hash_password
+from resolvers.permissions import (
+    MANAGEMENT_ADMIN_PERMISSIONS,
+    MANAGEMENT_TENANT,
+    TENANT_ADMIN_PERMISSIONS,
+    Actor,
+    Permission,
+)
+
+log = logging.getLogger(__name__)
+
+ADMIN_USERNAME = "admin"
+BOOTSTRAP_USERNAME = "devicebootstrap"
+
+
+@dataclass(frozen=True)
+class GeneratedLogin:
+    """A login created with a random password, to be shown to the operator once."""
+
+    login: str
+    password: str
+
+
+def _permission_names(permissions: Iterable[Permission]) -> list[str]:
+    return sorted(p.value for p in permissions)
+
+
+async def bootstrap(
+    admin_password: str | None, bootstrap_password: str | None
+) -> list[GeneratedLogin]:
+    """Create the management tenant, ``management/admin`` and ``management/devicebootstrap``.
+
+    Does nothing for what already exists, so it runs at every start. A password
+    from the environment is used as given (it must meet the password rules);
+    otherwise one is generated and returned here, the only place it ever appears.
+    """
+    accounts = (
+        (ADMIN_USERNAME, MANAGEMENT_ADMIN_PERMISSIONS, admin_password),
+        (BOOTSTRAP_USERNAME, frozenset({Permission.DEVICE_BOOTSTRAP}), bootstrap_password),
+    )
+    for _, _, given in accounts:
+        if given is not None:
+            validation.password(given)
+    generated: list[GeneratedLogin] = []
+    try:
+        async with in_transaction():
+            await Tenant.get_or_create(
+                id=MANAGEMENT_TENANT, defaults={"name": "Management", "is_management": True}
+            )
+            for username, permissions, given in accounts:
+                if await User.exists(tenant_id=MANAGEMENT_TENANT, username=username):
+                    continue
+                password = given or generate_password()
+                await User.create(
+                    tenant_id=MANAGEMENT_TENANT,
+                    username=username,
+                    password_hash=await hash_password(password),
+                    permissions=_permission_names(permissions),
+                )
+                log.info("created %s/%s", MANAGEMENT_TENANT, username)
+                if given is None:
+                    generated.append(GeneratedLogin(f"{MANAGEMENT_TENANT}/{username}", password))
+    except IntegrityError:
+        # Another process bootstrapped the same database at the same moment.
+        log.info("management tenant was created by another process")
+        return []
+    return generated
+
+
+async def create_tenant(actor: Actor, tenant_id: str, name: str, admin_password: str) -> Tenant:
+    """Management tenant only: a new subtenant and its ``<id>/admin``.
+
+    The admin gets every permission but TENANT_MANAGEMENT_ADMIN and DEVICE_BOOTSTRAP.
+    """
+    actor.require(Permission.TENANT_MANAGEMENT_ADMIN)
+    if not actor.is_management:
+        raise InvalidInput("only the management tenant can create tenants")
+    validation.tenant_id(tenant_id)
+    name = validation.display_name(name, "tenant name", 128)
+    validation.password(admin_password)
+    password_hash = await hash_password(admin_password)
+    try:
+        async with in_transaction():
+            tenant = await Tenant.create(id=tenant_id, name=name)
+            await User.create(
+                tenant=tenant,
+                username=ADMIN_USERNAME,
+                password_hash=password_hash,
+                permissions=_permission_names(TENANT_ADMIN_PERMISSIONS),
+            )
+    except IntegrityError:
+        raise AlreadyExists(f"tenant {tenant_id!r} already exists") from None
+    log.info("%s created tenant %s", actor.name, tenant_id)
+    return tenant
+
+
+async def create_user(
+    actor: Actor, username: str, password: str, permissions: Iterable[Permission]
+) -> User:
+    """A user in the caller's own tenant; TENANT_MANAGEMENT_ADMIN exists only in management."""
+    actor.require(Permission.USER_MANAGEMENT_ADMIN)
+    validation.username(username)
+    validation.password(password)
+    wanted = frozenset(permissions)
+    if Permission.TENANT_MANAGEMENT_ADMIN in wanted and not actor.is_management:
+        raise InvalidInput("TENANT_MANAGEMENT_ADMIN can only be given in the management tenant")
+    password_hash = await hash_password(password)
+    try:
+        user = await User.create(
+            tenant_id=actor.tenant_id,
+            username=username,
+            password_hash=password_hash,
+            permissions=_permission_names(wanted),
+        )
+    except IntegrityError:
+        raise AlreadyExists(f"user {actor.tenant_id}/{username} already exists") from None
+    log.info("%s created user %s/%s", actor.name, actor.tenant_id, username)
+    return user

@@ -1,0 +1,80 @@
+"""Input rules that need no database: ids, names, passwords, option values.
+
+Each check raises a domain error whose message says what was wrong, so a bad
+request is answered with a clear error instead of a database failure.
+"""
+
+from __future__ import annotations
+
+import re
+
+from resolvers.errors import InvalidInput, InvalidOption
+from resolvers.passwords import PASSWORD_MAX_LENGTH
+from resolvers.token_policy import (
+    MAX_FAILED_ATTEMPTS_KEY,
+    OPTION_CATEGORY,
+    POLICY_KEY,
+    SecurityTokenPolicy,
+)
+
+TENANT_ID = re.compile(r"[a-z0-9-]{1,32}")
+USERNAME = re.compile(r"[A-Za-z0-9._@+-]{1,64}")
+PASSWORD_MIN = 8
+PASSWORD_MAX = PASSWORD_MAX_LENGTH
+NAME_MAX = 255
+OPTION_NAME_MAX = 128
+OPTION_VALUE_MAX_BYTES = 64 * 1024
+
+
+def tenant_id(value: str) -> str:
+    if not TENANT_ID.fullmatch(value):
+        raise InvalidInput(
+            f"invalid tenant id {value[:40]!r}: use 1-32 lowercase letters, digits or '-'"
+        )
+    return value
+
+
+def username(value: str) -> str:
+    if not USERNAME.fullmatch(value):
+        raise InvalidInput(
+            f"invalid username {value[:70]!r}: use 1-64 letters, digits or any of . _ @ + -"
+        )
+    return value
+
+
+def password(value: str) -> str:
+    if len(value) < PASSWORD_MIN:
+        raise InvalidInput(f"the password must have at least {PASSWORD_MIN} characters")
+    if len(value) > PASSWORD_MAX:
+        raise InvalidInput(f"the password must have at most {PASSWORD_MAX} characters")
+    return value
+
+
+def display_name(value: str, what: str, limit: int = NAME_MAX) -> str:
+    """A human-readable name: trimmed, 1 to ``limit`` characters."""
+    stripped = value.strip()
+    if not stripped:
+        raise InvalidInput(f"the {what} must not be empty")
+    if len(stripped) > limit:
+        raise InvalidInput(f"the {what} must have at most {limit} characters")
+    return stripped
+
+
+def tenant_option(category: str, key: str, value: str) -> None:
+    """API.md §5.7: known options are checked, any other is stored as given within limits."""
+    for label, text in (("category", category), ("key", key)):
+        if not 1 <= len(text) <= OPTION_NAME_MAX:
+            raise InvalidOption(f"the option {label} must have 1 to {OPTION_NAME_MAX} characters")
+    if len(value.encode()) > OPTION_VALUE_MAX_BYTES:
+        raise InvalidOption(f"the option value must be at most {OPTION_VALUE_MAX_BYTES} bytes")
+    if category != OPTION_CATEGORY:
+        return
+    if key == POLICY_KEY and value not in SecurityTokenPolicy.__members__:
+        allowed = ", ".join(SecurityTokenPolicy.__members__)
+        raise InvalidOption(f"{category}/{key} must be one of {allowed}, got {value[:40]!r}")
+    if key == MAX_FAILED_ATTEMPTS_KEY and not (
+        value.isascii() and value.isdigit() and 1 <= int(value) <= 100
+    ):
+        raise InvalidOption(
+            f"{category}/{key} must be a whole number from 1 to 100, got {value[:40]!r}"
+        )
