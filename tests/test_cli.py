@@ -1,0 +1,234 @@
+"""``gatehouse serve`` as a new user runs it: a real process on a free 127.0.0.1 port."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import DATABASE_VARIABLE, service_url
+
+GATEHOUSE = str(Path(sys.executable).with_name("gatehouse"))
+STARTUP_SECONDS = 30
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def run_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
+    env.update(extra)
+    return env
+
+
+class Server:
+    def __init__(self, process: subprocess.Popen[str], port: int, banner: str) -> None:
+        self.process = process
+        self.url = f"http://127.0.0.1:{port}"
+        self.banner = banner
+
+    def password_of(self, login: str) -> str:
+        match = re.search(rf"Log in as {re.escape(login)} with password (\S+)", self.banner)
+        assert match, self.banner
+        return match.group(1)
+
+
+def start(cwd: Path, env: dict[str, str]) -> Server:
+    port = free_port()
+    process = subprocess.Popen(
+        [GATEHOUSE, "serve", "--port", str(port)],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Application startup complete" in line:
+            return Server(process, port, "".join(lines))
+    process.kill()
+    raise AssertionError("server did not start:\n" + "".join(lines))
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[list[Server]]:
+    servers: list[Server] = []
+    yield servers
+    for server in servers:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+
+
+def test_first_start_prints_graphiql_and_working_logins(
+    tmp_path: Path, serve: list[Server]
+) -> None:
+    server = start(tmp_path, run_env())
+    serve.append(server)
+    assert f"GraphiQL:  {server.url}/graphql" in server.banner
+    password = server.password_of("management/admin")
+    assert (tmp_path / "gatehouse.db").exists()
+
+    page = httpx.get(f"{server.url}/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 401
+    assert page.headers["www-authenticate"] == 'Basic realm="gatehouse"'
+    page = httpx.get(
+        f"{server.url}/graphql",
+        headers={"Accept": "text/html"},
+        auth=("management/admin", password),
+    )
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
+
+    me = httpx.post(
+        f"{server.url}/graphql",
+        json={"query": "{ me { username } }"},
+        auth=("management/admin", password),
+    )
+    assert me.json() == {"data": {"me": {"username": "admin"}}}
+    assert httpx.get(f"{server.url}/health").json() == {"status": "ok"}
+
+
+def test_second_start_keeps_accounts_and_prints_no_password(
+    tmp_path: Path, serve: list[Server]
+) -> None:
+    first = start(tmp_path, run_env())
+    serve.append(first)
+    password = first.password_of("management/admin")
+    first.process.terminate()
+    first.process.wait(timeout=10)
+
+    second = start(tmp_path, run_env())
+    serve.append(second)
+    assert "with password" not in second.banner
+    assert password not in second.banner
+    me = httpx.post(
+        f"{second.url}/graphql",
+        json={"query": "{ me { username } }"},
+        auth=("admin", password),
+    )
+    assert me.status_code == 200
+
+
+def test_passwords_from_environment_are_used_and_not_printed(
+    tmp_path: Path, serve: list[Server]
+) -> None:
+    env = run_env(
+        GATEHOUSE_ADMIN_PASSWORD="chosen-admin-pw", GATEHOUSE_BOOTSTRAP_PASSWORD="chosen-boot-pw"
+    )
+    server = start(tmp_path, env)
+    serve.append(server)
+    assert "chosen-admin-pw" not in server.banner
+    assert "GATEHOUSE_ADMIN_PASSWORD" in server.banner
+    me = httpx.post(
+        f"{server.url}/graphql",
+        json={"query": "{ me { permissions } }"},
+        auth=("management/devicebootstrap", "chosen-boot-pw"),
+    )
+    assert me.json()["data"]["me"]["permissions"] == ["DEVICE_BOOTSTRAP"]
+
+
+def test_bad_setting_stops_with_a_message_naming_the_variable(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [GATEHOUSE, "serve"],
+        cwd=tmp_path,
+        env=run_env(GATEHOUSE_PORT="eighty"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "GATEHOUSE_PORT" in result.stderr
+
+
+def test_short_admin_password_is_refused_at_start(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [GATEHOUSE, "migrate"],
+        cwd=tmp_path,
+        env=run_env(GATEHOUSE_ADMIN_PASSWORD="short"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    # migrate does not create accounts, so it succeeds; serve refuses the password.
+    assert result.returncode == 0, result.stderr
+    result = subprocess.run(
+        [GATEHOUSE, "serve", "--port", str(free_port())],
+        cwd=tmp_path,
+        env=run_env(GATEHOUSE_ADMIN_PASSWORD="short"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "at least 8 characters" in result.stderr
+
+
+def test_migrate_applies_migrations_to_postgres(tmp_path: Path) -> None:
+    url = service_url(DATABASE_VARIABLE)
+    scratch = url.rsplit("/", 1)[0] + "/gatehouse_cli_migrate"
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    _psql(admin_url, "DROP DATABASE IF EXISTS gatehouse_cli_migrate")
+    _psql(admin_url, "CREATE DATABASE gatehouse_cli_migrate")
+    result = subprocess.run(
+        [GATEHOUSE, "migrate"],
+        cwd=tmp_path,
+        env=run_env(GATEHOUSE_DATABASE_URL=scratch),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    tables = _psql(scratch, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+    assert {"tenants", "users", "groups", "tenant_options"} <= set(tables.split())
+    # Applying again changes nothing and succeeds.
+    again = subprocess.run(
+        [GATEHOUSE, "migrate"],
+        cwd=tmp_path,
+        env=run_env(GATEHOUSE_DATABASE_URL=scratch),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert again.returncode == 0, again.stderr
+    _psql(admin_url, "DROP DATABASE gatehouse_cli_migrate WITH (FORCE)")
+
+
+def _psql(url: str, sql: str) -> str:
+    result = subprocess.run(
+        ["psql", "-At", url.replace("postgres://", "postgresql://"), "-c", sql],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return result.stdout
+
+
+def test_export_schema_prints_the_committed_schema(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [GATEHOUSE, "export-schema"], capture_output=True, text=True, timeout=60, check=True
+    )
+    committed = (Path(__file__).parents[1] / "schema.graphql").read_text()
+    assert result.stdout == committed
