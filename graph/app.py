@@ -19,12 +19,16 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from graph.auth import BasicAuthGate, new_request_id
 from graph.context import Context
+from graph.devicecontrol import credentials_endpoint
 from graph.schema import build_schema
 from graph.settings import Settings
 from graph.websockets import TransportWSHandler, WebSocketRejected, authenticate_websocket
 from models.config import orm_config
+from resolvers import live
 from resolvers.auth import Authenticator
+from resolvers.brokers import broker_for
 from resolvers.health import database_reachable
+from resolvers.live import EventHub
 
 log = logging.getLogger("gatehouse")
 
@@ -39,6 +43,7 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             keep_alive=True,
             keep_alive_interval=15,
             connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
         self.settings = settings
         self.authenticator = authenticator
@@ -84,26 +89,46 @@ def create_app(settings: Settings, *, manage_orm: bool = True) -> Starlette:
     """
     authenticator = Authenticator(ttl=settings.auth_cache_seconds)
     graphql = BasicAuthGate(GatehouseGraphQL(settings, authenticator), authenticator)
+    hub = EventHub(
+        broker_for(settings.broker_url),
+        poll_interval=settings.event_poll_seconds,
+        queue_size=settings.subscriber_queue_size,
+        max_lag=settings.subscriber_max_lag_seconds,
+    )
+    live.install(hub)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if not manage_orm:
+            await hub.start()
             yield
+            await hub.close()
             return
         async with RegisterTortoise(app, config=orm_config(settings.database_url)):
             log.info("database ready (%s)", settings.database_url.split("://")[0])
-            yield
+            await hub.start()
+            log.info("event broker: %s", settings.broker_url.split("://")[0])
+            try:
+                yield
+            finally:
+                await hub.close()
 
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/health", health, methods=["GET"]),
+            Route(
+                "/devicecontrol/deviceCredentials",
+                credentials_endpoint(authenticator, settings.public_url),
+                methods=["POST"],
+            ),
         ],
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.authenticator = authenticator
+    app.state.hub = hub
     return app
 
 

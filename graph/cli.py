@@ -41,6 +41,7 @@ def _banner(settings: Settings, host: str, port: int, generated: list[GeneratedL
         lines.append(f"  GraphiQL:  {base}/graphql  (open it in a browser and log in)")
     else:
         lines.append(f"  GraphQL:   {base}/graphql  (GraphiQL is switched off)")
+    lines.append(f"  Devices:   POST {base}/devicecontrol/deviceCredentials")
     generated_by_login = {g.login: g.password for g in generated}
     for login, variable in (
         ("management/admin", "GATEHOUSE_ADMIN_PASSWORD"),

@@ -9,6 +9,7 @@ request id, and the log gets the stack trace under the same id.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 
 from graphql import GraphQLError
@@ -45,8 +46,16 @@ def log_errors(errors: list[GraphQLError], execution_context: ExecutionContext |
             log.debug("request %s: %s", request_id, error.message)
 
 
+_SUGGESTION = re.compile(r"\s*Did you mean .*\?$", re.DOTALL)
+
+
 def client_error(error: GraphQLError, request_id: str) -> GraphQLError:
     original = error.original_error
+    if original is None and "Did you mean" in error.message:
+        # graphql-core suggests names in argument, type and enum errors too; strawberry's
+        # disable_field_suggestions covers only fields. Suggestions would reveal the schema.
+        error.message = _SUGGESTION.sub("", error.message)
+        return error
     if isinstance(original, DomainError):
         extensions = {"code": original.code}
         message = original.message
@@ -68,10 +77,17 @@ def client_error(error: GraphQLError, request_id: str) -> GraphQLError:
 class ClientErrors(SchemaExtension):
     """Turns every error of a result into what the client may see (see module doc)."""
 
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
+    def _rewrite(self, result: object) -> None:
         errors = getattr(result, "errors", None)
         if errors:
             request_id = _request_id(self.execution_context)
-            result.errors = [client_error(e, request_id) for e in errors]  # type: ignore[union-attr]
+            result.errors = [client_error(e, request_id) for e in errors]  # type: ignore[attr-defined]
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        self._rewrite(self.execution_context.result)
+
+    def on_stream_result(self, result: object) -> Iterator[None]:
+        """Each result of a subscription (or an operation over a websocket)."""
+        self._rewrite(result)
+        yield

@@ -8,9 +8,10 @@ from graph.arguments import given
 from graph.context import Info
 from graph.pagination import PageInfo
 from graph.permissions import can
+from graph.registrations import RegistrationConnection
 from models import groups as models
-from resolvers import groups
-from resolvers.pagination import Page, encode_cursor
+from resolvers import groups, registrations
+from resolvers.pagination import CountedPage, encode_cursor
 from resolvers.permissions import Permission
 
 
@@ -26,6 +27,18 @@ class Group:
             return None
         parent = await info.context.loaders.group.load(self.parent_id)
         return Group.from_model(parent) if parent else None
+
+    @strawberry.field(
+        permission_classes=[can(Permission.DEVICE_CONTROL_READ)],
+        description="The group's registrations of every status.",
+    )
+    async def registrations(
+        self, info: Info, first: int | None = strawberry.UNSET, after: str | None = strawberry.UNSET
+    ) -> RegistrationConnection:
+        page = await registrations.list_group_registrations(
+            info.context.caller, int(self.id), given(first), given(after)
+        )
+        return RegistrationConnection.from_page(page)
 
     @classmethod
     def from_model(cls, group: models.Group) -> Group:
@@ -45,7 +58,7 @@ class GroupConnection:
     total_count: int
 
     @classmethod
-    def from_page(cls, page: Page[models.Group]) -> GroupConnection:
+    def from_page(cls, page: CountedPage[models.Group]) -> GroupConnection:
         edges = [
             GroupEdge(cursor=encode_cursor(groups.CURSOR_KIND, g.id), node=Group.from_model(g))
             for g in page.items

@@ -18,14 +18,22 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from graph.devicecontrol import DeviceMutations
 from graph.errors import ClientErrors, log_errors
+from graph.events import EventQueries, Subscription
 from graph.groups import GroupMutations, GroupQueries
 from graph.options import OptionMutations, OptionQueries
+from graph.registrations import RegistrationMutations, RegistrationQueries
 from graph.settings import Settings
 from graph.tenants import TenantMutations, TenantQueries
 
-Query = merge_types("Query", (TenantQueries, GroupQueries, OptionQueries))
-Mutation = merge_types("Mutation", (OptionMutations, GroupMutations, TenantMutations))
+Query = merge_types(
+    "Query", (TenantQueries, RegistrationQueries, GroupQueries, OptionQueries, EventQueries)
+)
+Mutation = merge_types(
+    "Mutation",
+    (RegistrationMutations, OptionMutations, GroupMutations, TenantMutations, DeviceMutations),
+)
 
 
 class GatehouseSchema(Schema):
@@ -52,6 +60,7 @@ def build_schema(settings: Settings | None = None) -> GatehouseSchema:
     return GatehouseSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True),
     )

@@ -63,6 +63,10 @@ class Settings:
     max_query_depth: int = 10
     max_tokens: int = 5000
     max_aliases: int = 30
+    event_poll_seconds: float = 2.0
+    subscriber_queue_size: int = 1000
+    subscriber_max_lag_seconds: int = 30
+    max_subscriptions_per_connection: int = 20
     log_level: str = "INFO"
 
     @classmethod
@@ -94,5 +98,13 @@ class Settings:
             max_query_depth=_int(env, "GATEHOUSE_MAX_QUERY_DEPTH", 10, 2, 100),
             max_tokens=_int(env, "GATEHOUSE_MAX_TOKENS", 5000, 100, 1_000_000),
             max_aliases=_int(env, "GATEHOUSE_MAX_ALIASES", 30, 1, 1000),
+            event_poll_seconds=_int(env, "GATEHOUSE_EVENT_POLL_MS", 2000, 50, 60_000) / 1000,
+            subscriber_queue_size=_int(env, "GATEHOUSE_SUBSCRIBER_QUEUE", 1000, 10, 1_000_000),
+            subscriber_max_lag_seconds=_int(
+                env, "GATEHOUSE_SUBSCRIBER_MAX_LAG_SECONDS", 30, 1, 3600
+            ),
+            max_subscriptions_per_connection=_int(
+                env, "GATEHOUSE_MAX_SUBSCRIPTIONS_PER_CONNECTION", 20, 1, 1000
+            ),
             log_level=log_level,
         )

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-MODEL_MODULES = ["models.tenants", "models.groups", "models.options"]
+MODEL_MODULES = [
+    "models.tenants",
+    "models.groups",
+    "models.options",
+    "models.registrations",
+    "models.events",
+]
 
 
 def orm_config(database_url: str) -> dict[str, Any]:

@@ -6,17 +6,20 @@ from collections.abc import Sequence
 
 from models.groups import Group
 from resolvers import validation
-from resolvers.errors import NotFound
-from resolvers.pagination import Page, decode_int_cursor, page_size
+from resolvers.errors import InvalidInput, NotFound
+from resolvers.pagination import CountedPage, decode_int_cursor, page_size
 from resolvers.permissions import Actor, Permission
 
 CURSOR_KIND = "group"
+GROUP_ID_MAX = 2**31 - 1  # Group.id is an IntField: a 32-bit integer on PostgreSQL
 
 
 def parse_group_id(group_id: str) -> int | None:
     """A group id as stored, or ``None`` for text that cannot be one."""
-    if group_id.isascii() and group_id.isdigit() and len(group_id) <= 18:
-        return int(group_id)
+    if group_id.isascii() and group_id.isdigit() and len(group_id) <= 10:
+        value = int(group_id)
+        if value <= GROUP_ID_MAX:
+            return value
     return None
 
 
@@ -39,15 +42,18 @@ async def groups_by_ids(tenant_id: str, ids: Sequence[int]) -> list[Group | None
     return [found.get(i) for i in ids]
 
 
-async def list_groups(actor: Actor, first: int | None, after: str | None) -> Page[Group]:
+async def list_groups(actor: Actor, first: int | None, after: str | None) -> CountedPage[Group]:
     actor.require(Permission.INVENTORY_READ)
     size = page_size(first)
     query = Group.filter(tenant_id=actor.tenant_id)
     total = await query.count()
     if after is not None:
-        query = query.filter(id__gt=decode_int_cursor(CURSOR_KIND, after))
+        after_id = decode_int_cursor(CURSOR_KIND, after)
+        if after_id > GROUP_ID_MAX:
+            raise InvalidInput(f"invalid cursor {after[:60]!r}")
+        query = query.filter(id__gt=after_id)
     rows = await query.order_by("id").limit(size + 1)
-    return Page(items=rows[:size], has_next_page=len(rows) > size, total_count=total)
+    return CountedPage(items=rows[:size], has_next_page=len(rows) > size, total_count=total)
 
 
 async def create_group(actor: Actor, name: str, parent_id: str | None = None) -> Group:

@@ -10,7 +10,9 @@ from models.options import TenantOption
 from resolvers import validation
 from resolvers.permissions import Actor, Permission
 from resolvers.token_policy import (
+    DEFAULT_MAX_FAILED_ATTEMPTS,
     DEFAULT_POLICY,
+    MAX_FAILED_ATTEMPTS_KEY,
     OPTION_CATEGORY,
     POLICY_KEY,
     SecurityTokenPolicy,
@@ -53,7 +55,23 @@ async def security_token_policy(actor: Actor) -> SecurityTokenPolicy:
     """The policy in force for this caller: OPTIONAL when it may not read options."""
     if not actor.can(Permission.OPTION_MANAGEMENT_READ):
         return DEFAULT_POLICY
-    value = await TenantOption.filter(
-        tenant_id=actor.tenant_id, category=OPTION_CATEGORY, key=POLICY_KEY
+    return await tenant_policy(actor.tenant_id)
+
+
+async def _option_value(tenant_id: str, key: str) -> str | None:
+    values = await TenantOption.filter(
+        tenant_id=tenant_id, category=OPTION_CATEGORY, key=key
     ).values_list("value", flat=True)
-    return SecurityTokenPolicy(value[0]) if value else DEFAULT_POLICY
+    return str(values[0]) if values else None
+
+
+async def tenant_policy(tenant_id: str) -> SecurityTokenPolicy:
+    """The tenant's policy option as stored (OPTIONAL when absent)."""
+    value = await _option_value(tenant_id, POLICY_KEY)
+    return SecurityTokenPolicy(value) if value else DEFAULT_POLICY
+
+
+async def max_failed_attempts(tenant_id: str) -> int:
+    """How many wrong tokens block a registration (option, default 5)."""
+    value = await _option_value(tenant_id, MAX_FAILED_ATTEMPTS_KEY)
+    return int(value) if value else DEFAULT_MAX_FAILED_ATTEMPTS

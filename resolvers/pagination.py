@@ -17,13 +17,17 @@ MAX_PAGE_SIZE = 1000
 class Page(Generic[T]):
     items: list[T]
     has_next_page: bool
+
+
+@dataclass(frozen=True)
+class CountedPage(Page[T]):
     total_count: int
 
 
 def page_size(first: int | None, default: int = 50) -> int:
     size = default if first is None else first
-    if not 0 <= size <= MAX_PAGE_SIZE:
-        raise InvalidInput(f"first must be between 0 and {MAX_PAGE_SIZE}, got {size}")
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise InvalidInput(f"first must be between 1 and {MAX_PAGE_SIZE}, got {size}")
     return size
 
 

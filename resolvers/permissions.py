@@ -29,6 +29,10 @@ class Permission(enum.Enum):
 
 #: What ``management/admin`` gets on first start.
 MANAGEMENT_ADMIN_PERMISSIONS = frozenset(Permission) - {Permission.DEVICE_BOOTSTRAP}
+#: Permissions that only a management tenant user may hold.
+MANAGEMENT_ONLY_PERMISSIONS = frozenset(
+    {Permission.TENANT_MANAGEMENT_ADMIN, Permission.DEVICE_BOOTSTRAP}
+)
 #: What ``<tenant>/admin`` gets from ``createTenant``.
 TENANT_ADMIN_PERMISSIONS = MANAGEMENT_ADMIN_PERMISSIONS - {Permission.TENANT_MANAGEMENT_ADMIN}
 

@@ -15,6 +15,7 @@ from resolvers.errors import AlreadyExists, InvalidInput
 from resolvers.passwords import generate_password, hash_password
 from resolvers.permissions import (
     MANAGEMENT_ADMIN_PERMISSIONS,
+    MANAGEMENT_ONLY_PERMISSIONS,
     MANAGEMENT_TENANT,
     TENANT_ADMIN_PERMISSIONS,
     Actor,
@@ -111,13 +112,20 @@ async def create_tenant(actor: Actor, tenant_id: str, name: str, admin_password:
 async def create_user(
     actor: Actor, username: str, password: str, permissions: Iterable[Permission]
 ) -> User:
-    """A user in the caller's own tenant; TENANT_MANAGEMENT_ADMIN exists only in management."""
+    """A user in the caller's own tenant.
+
+    TENANT_MANAGEMENT_ADMIN and DEVICE_BOOTSTRAP exist only in the management tenant.
+    """
     actor.require(Permission.USER_MANAGEMENT_ADMIN)
     validation.username(username)
     validation.password(password)
     wanted = frozenset(permissions)
-    if Permission.TENANT_MANAGEMENT_ADMIN in wanted and not actor.is_management:
-        raise InvalidInput("TENANT_MANAGEMENT_ADMIN can only be given in the management tenant")
+    management_only = wanted & MANAGEMENT_ONLY_PERMISSIONS
+    if management_only and not actor.is_management:
+        # A subtenant's bootstrap user could collect any tenant's device credentials:
+        # device ids are platform-wide, and so is the bootstrap endpoint.
+        names = " and ".join(sorted(p.value for p in management_only))
+        raise InvalidInput(f"{names} can only be given in the management tenant")
     password_hash = await hash_password(password)
     try:
         user = await User.create(

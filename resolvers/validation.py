@@ -51,10 +51,12 @@ def password(value: str) -> str:
 
 
 def display_name(value: str, what: str, limit: int = NAME_MAX) -> str:
-    """A human-readable name: trimmed, 1 to ``limit`` characters."""
+    """A human-readable name: trimmed, 1 to ``limit`` characters, no control characters."""
     stripped = value.strip()
     if not stripped:
         raise InvalidInput(f"the {what} must not be empty")
+    if not stripped.isprintable():
+        raise InvalidInput(f"the {what} must not contain control characters")
     if len(stripped) > limit:
         raise InvalidInput(f"the {what} must have at most {limit} characters")
     return stripped
@@ -67,6 +69,10 @@ def tenant_option(category: str, key: str, value: str) -> None:
             raise InvalidOption(f"the option {label} must have 1 to {OPTION_NAME_MAX} characters")
     if len(value.encode()) > OPTION_VALUE_MAX_BYTES:
         raise InvalidOption(f"the option value must be at most {OPTION_VALUE_MAX_BYTES} bytes")
+    for label, text in (("category", category), ("key", key), ("value", value)):
+        # PostgreSQL cannot store NUL in text; refuse it on every backend alike.
+        if "\x00" in text:
+            raise InvalidOption(f"the option {label} must not contain the NUL character")
     if category != OPTION_CATEGORY:
         return
     if key == POLICY_KEY and value not in SecurityTokenPolicy.__members__:
@@ -78,3 +84,26 @@ def tenant_option(category: str, key: str, value: str) -> None:
         raise InvalidOption(
             f"{category}/{key} must be a whole number from 1 to 100, got {value[:40]!r}"
         )
+
+
+DEVICE_ID_MAX = 255
+_FORBIDDEN_IN_DEVICE_ID = {"/": "'/'", "\\": "'\\'", ":": "':'", "?": "'?'", "#": "'#'", "%": "'%'"}
+
+
+def device_id_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a device id (API.md §5.1), or ``None`` when it can.
+
+    1-255 printable characters, no white space and none of ``/ \\ : ? # %``.
+    """
+    if not value:
+        return "the device id must not be empty"
+    if len(value) > DEVICE_ID_MAX:
+        return f"the device id has {len(value)} characters; at most {DEVICE_ID_MAX} are allowed"
+    for char in value:
+        if char in _FORBIDDEN_IN_DEVICE_ID:
+            return f"the device id must not contain {_FORBIDDEN_IN_DEVICE_ID[char]}"
+        if char.isspace():
+            return f"the device id must not contain white space (found {char!r})"
+        if not char.isprintable():
+            return f"the device id must not contain the unprintable character {char!r}"
+    return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from graph.app import create_app
 from graph.settings import Settings
 from models.config import orm_config
 from resolvers import passwords
+from resolvers.permissions import Permission
 from resolvers.tenants import bootstrap
 
 ADMIN_PASSWORD = "admin-password"
@@ -187,3 +189,74 @@ async def make_user(owner: GraphQLClient, username: str, permissions: list[str])
     )
     tenant_id = data["createUser"]["tenantId"]
     return owner.as_user(f"{tenant_id}/{username}", password)
+
+
+SET_TENANT_OPTION = """
+mutation($category: String!, $key: String!, $value: String!) {
+  setTenantOption(category: $category, key: $key, value: $value) {
+    __typename
+    ... on TenantOption { category key value }
+    ... on Problem { code message }
+  }
+}"""
+
+CREATE_GROUP = """
+mutation($name: String!) { createGroup(name: $name) { id name } }"""
+
+
+async def set_registration_option(client: GraphQLClient, key: str, value: str) -> None:
+    """Set a ``device-registration`` option of ``client``'s tenant; it must be accepted."""
+    data = await client.data(
+        SET_TENANT_OPTION, category="device-registration", key=key, value=value
+    )
+    assert data["setTenantOption"]["__typename"] == "TenantOption", data
+
+
+async def set_token_policy(client: GraphQLClient, policy: str) -> None:
+    """``security-token.policy`` of ``client``'s tenant: IGNORED, OPTIONAL or REQUIRED."""
+    await set_registration_option(client, "security-token.policy", policy)
+
+
+async def set_max_failed_attempts(client: GraphQLClient, limit: int) -> None:
+    await set_registration_option(client, "security-token.max-failed-attempts", str(limit))
+
+
+async def create_group(client: GraphQLClient, name: str) -> str:
+    """A group in ``client``'s tenant; returns its id."""
+    group_id: str = (await client.data(CREATE_GROUP, name=name))["createGroup"]["id"]
+    return group_id
+
+
+# Helpers added for the foundation suite (tenants, users, options, groups, auth).
+
+#: Every permission name of the schema's ``Permission`` enum.
+ALL_PERMISSIONS = [p.value for p in Permission]
+
+
+@asynccontextmanager
+async def app_client(app_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for an app built with ``app_settings``, on the database of ``db``."""
+    app = create_app(app_settings, manage_orm=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gatehouse.test") as client:
+        yield client
+
+
+async def can_log_in(http: httpx.AsyncClient, login: str, password: str) -> bool:
+    """Whether ``login``/``password`` passes HTTP Basic on ``/graphql``."""
+    response = await http.post(
+        "/graphql",
+        json={"query": "{ me { username } }"},
+        headers={"Authorization": basic(login, password)},
+    )
+    return response.status_code == 200
+
+
+@pytest.fixture(autouse=True, scope="session")
+def fast_unknown_user_check(fast_password_hashing: None) -> Iterator[None]:
+    """An unknown login is checked against a dummy hash made at import with production cost;
+    tests swap in a cheap one too, so refused logins cost no more than accepted ones."""
+    production = passwords._DUMMY_HASH
+    passwords._DUMMY_HASH = passwords._hasher.hash("dummy-password-for-tests")
+    yield
+    passwords._DUMMY_HASH = production

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import re
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,58 +10,11 @@ import httpx
 import pytest
 
 from tests.conftest import DATABASE_VARIABLE, service_url
-
-GATEHOUSE = str(Path(sys.executable).with_name("gatehouse"))
-STARTUP_SECONDS = 30
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def run_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
-    env.update(extra)
-    return env
-
-
-class Server:
-    def __init__(self, process: subprocess.Popen[str], port: int, banner: str) -> None:
-        self.process = process
-        self.url = f"http://127.0.0.1:{port}"
-        self.banner = banner
-
-    def password_of(self, login: str) -> str:
-        match = re.search(rf"Log in as {re.escape(login)} with password (\S+)", self.banner)
-        assert match, self.banner
-        return match.group(1)
+from tests.servers import GATEHOUSE, Server, free_port, run_env, start_server
 
 
 def start(cwd: Path, env: dict[str, str]) -> Server:
-    port = free_port()
-    process = subprocess.Popen(
-        [GATEHOUSE, "serve", "--port", str(port)],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if "Application startup complete" in line:
-            return Server(process, port, "".join(lines))
-    process.kill()
-    raise AssertionError("server did not start:\n" + "".join(lines))
+    return start_server(cwd, env)
 
 
 @pytest.fixture
@@ -74,11 +22,7 @@ def serve(tmp_path: Path) -> Iterator[list[Server]]:
     servers: list[Server] = []
     yield servers
     for server in servers:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
+        server.stop()
 
 
 def test_first_start_prints_graphiql_and_working_logins(

@@ -1,0 +1,150 @@
+"""GraphQL for the event log: the ``events`` query and the ``registrationEvents`` subscription."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncGenerator
+from datetime import datetime
+
+import strawberry
+from starlette.websockets import WebSocket
+
+from graph.arguments import given
+from graph.context import Info
+from graph.pagination import PageInfo
+from graph.permissions import can
+from graph.registrations import Registration
+from models import events as models
+from models.events import RegistrationEventKind
+from models.registrations import RegistrationStatus
+from resolvers import events, live
+from resolvers.pagination import Page
+from resolvers.permissions import Permission
+
+log = logging.getLogger(__name__)
+
+strawberry.enum(RegistrationEventKind, name="RegistrationEventKind")
+
+#: Close code for a subscriber whose queue overflowed; it should reconnect with
+#: ``after`` set to the cursor of the last event it received.
+TOO_SLOW = 4503
+
+
+@strawberry.type
+class RegistrationEvent:
+    cursor: str
+    kind: RegistrationEventKind
+    id: strawberry.ID
+    status: RegistrationStatus | None
+    previous_status: RegistrationStatus | None
+    at: datetime
+    actor: str | None
+    registration: Registration | None
+
+    @classmethod
+    def from_model(
+        cls, event: models.RegistrationEvent, registration: Registration | None
+    ) -> RegistrationEvent:
+        return cls(
+            cursor=events.event_cursor(event.tenant_id, event.seq),
+            kind=event.kind,
+            id=strawberry.ID(event.device_id),
+            status=event.status,
+            previous_status=event.previous_status,
+            at=event.at,
+            actor=event.actor,
+            registration=registration,
+        )
+
+    @classmethod
+    def from_live(cls, item: live.LiveEvent) -> RegistrationEvent:
+        current = item.registration
+        return cls.from_model(item.event, Registration.from_model(current) if current else None)
+
+
+@strawberry.type
+class RegistrationEventEdge:
+    cursor: str
+    node: RegistrationEvent
+
+
+@strawberry.type
+class RegistrationEventConnection:
+    edges: list[RegistrationEventEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def from_page(
+        cls, page: Page[models.RegistrationEvent], current: dict[str, Registration]
+    ) -> RegistrationEventConnection:
+        edges = []
+        for event in page.items:
+            node = RegistrationEvent.from_model(
+                event, current.get(event.device_id) if event.status is not None else None
+            )
+            edges.append(RegistrationEventEdge(cursor=node.cursor, node=node))
+        return cls(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+
+@strawberry.type
+class EventQueries:
+    @strawberry.field(
+        permission_classes=[can(Permission.DEVICE_CONTROL_READ)],
+        description="The tenant's event log (audit trail), oldest first; "
+        "`after` takes a RegistrationEvent cursor.",
+    )
+    async def events(
+        self,
+        info: Info,
+        device_id: strawberry.ID | None = strawberry.UNSET,
+        after: str | None = strawberry.UNSET,
+        first: int | None = 50,
+    ) -> RegistrationEventConnection:
+        actor = info.context.caller
+        page = await events.list_events(actor, given(device_id), given(after), first)
+        current = await events.current_registrations(actor.tenant_id, page.items)
+        return RegistrationEventConnection.from_page(
+            page, {k: Registration.from_model(v) for k, v in current.items()}
+        )
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        permission_classes=[can(Permission.DEVICE_CONTROL_READ)],
+        description="Every change to the caller's tenant's registrations, in commit order. "
+        "With `after`, first replays what the caller missed since that cursor, then goes "
+        "live, with no gap and no duplicate.",
+    )
+    async def registration_events(
+        self,
+        info: Info,
+        after: str | None = strawberry.UNSET,
+        status: list[RegistrationStatus] | None = strawberry.UNSET,
+    ) -> AsyncGenerator[RegistrationEvent, None]:
+        actor = info.context.caller
+        socket = info.context.request
+
+        def close_too_slow() -> None:
+            log.warning("closing a subscriber of tenant %s that fell behind", actor.tenant_id)
+            if isinstance(socket, WebSocket):
+                task = asyncio.create_task(
+                    socket.close(code=TOO_SLOW, reason="too slow: resume with your last cursor")
+                )
+                _closing.add(task)
+                task.add_done_callback(_closing.discard)
+
+        with contextlib.suppress(live.SubscriberTooSlow):
+            async for item in live.stream(actor, given(after), given(status), close_too_slow):
+                yield RegistrationEvent.from_live(item)
+
+
+_closing: set[asyncio.Task[None]] = set()

@@ -1,0 +1,314 @@
+"""GraphQL for registrations: types, result unions, queries and the operator's mutations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from graph.arguments import given
+from graph.context import Info
+from graph.pagination import PageInfo
+from graph.permissions import can
+from graph.problems import Problem
+from models import registrations as models
+from models.registrations import RegistrationStatus
+from resolvers import errors, registrations
+from resolvers.pagination import CountedPage, encode_cursor
+from resolvers.permissions import Permission
+
+if TYPE_CHECKING:
+    from graph.groups import Group
+
+strawberry.enum(RegistrationStatus, name="RegistrationStatus")
+
+
+@strawberry.type
+class Registration:
+    id: strawberry.ID
+    status: RegistrationStatus
+    tenant_id: str
+    owner: str
+    created_at: datetime
+    updated_at: datetime
+    connected_at: datetime | None
+    uses_security_token: bool
+    failed_attempts: int
+    accepted_at: datetime | None
+    accepted_by: str | None
+    blocked_reason: str | None
+    credentials_delivered_at: datetime | None
+    group_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def group(self, info: Info) -> Annotated[Group, strawberry.lazy("graph.groups")] | None:
+        from graph.groups import Group
+
+        if self.group_id is None:
+            return None
+        group = await info.context.loaders.group.load(self.group_id)
+        return Group.from_model(group) if group else None
+
+    @classmethod
+    def from_model(cls, registration: models.Registration) -> Registration:
+        return cls(
+            id=strawberry.ID(registration.device_id),
+            status=registration.status,
+            tenant_id=registration.tenant_id,
+            owner=registration.owner,
+            created_at=registration.created_at,
+            updated_at=registration.updated_at,
+            connected_at=registration.connected_at,
+            uses_security_token=registration.uses_token,
+            failed_attempts=registration.failed_attempts,
+            accepted_at=registration.accepted_at,
+            accepted_by=registration.accepted_by,
+            blocked_reason=registration.blocked_reason,
+            credentials_delivered_at=registration.credentials_delivered_at,
+            group_id=registration.group_id,
+        )
+
+
+@strawberry.type
+class RegistrationEdge:
+    cursor: str
+    node: Registration
+
+
+@strawberry.type
+class RegistrationConnection:
+    edges: list[RegistrationEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @classmethod
+    def from_page(cls, page: CountedPage[models.Registration]) -> RegistrationConnection:
+        edges = [
+            RegistrationEdge(
+                cursor=encode_cursor(registrations.CURSOR_KIND, r.device_id),
+                node=Registration.from_model(r),
+            )
+            for r in page.items
+        ]
+        return cls(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            total_count=page.total_count,
+        )
+
+
+# ---------------------------------------------------------------- problems
+
+
+@strawberry.type
+class DeviceProblem(Problem):
+    id: str
+
+    @classmethod
+    def from_error(cls, error: errors.DeviceProblem) -> DeviceProblem:
+        return cls(code=error.code, message=error.message, id=error.id)
+
+
+@strawberry.type
+class NotFound(Problem):
+    id: strawberry.ID
+
+    @classmethod
+    def from_error(cls, error: errors.NotFound) -> NotFound:
+        return cls(code=error.code, message=error.message, id=strawberry.ID(error.id))
+
+
+@strawberry.type
+class InvalidStatus(Problem):
+    id: strawberry.ID
+    status: RegistrationStatus
+
+    @classmethod
+    def from_error(cls, error: errors.InvalidStatus) -> InvalidStatus:
+        return cls(
+            code=error.code,
+            message=error.message,
+            id=strawberry.ID(error.id),
+            status=RegistrationStatus(error.status),
+        )
+
+
+@strawberry.type
+class SecurityTokenMismatch(Problem):
+    id: strawberry.ID
+    failed_attempts: int
+    attempts_left: int
+
+    @classmethod
+    def from_error(cls, error: errors.SecurityTokenMismatch) -> SecurityTokenMismatch:
+        return cls(
+            code=error.code,
+            message=error.message,
+            id=strawberry.ID(error.id),
+            failed_attempts=error.failed_attempts,
+            attempts_left=error.attempts_left,
+        )
+
+
+@strawberry.type
+class RegistrationBlocked(Problem):
+    id: strawberry.ID
+
+    @classmethod
+    def from_error(cls, error: errors.RegistrationBlocked) -> RegistrationBlocked:
+        return cls(code=error.code, message=error.message, id=strawberry.ID(error.id))
+
+
+# ---------------------------------------------------------------- results
+
+
+@strawberry.input
+class RegisterDeviceInput:
+    id: str
+    group_id: strawberry.ID | None = strawberry.UNSET
+    tenant_id: str | None = strawberry.UNSET
+
+
+@strawberry.type
+class RegisterSuccess:
+    registrations: list[Registration]
+
+
+@strawberry.type
+class RegisterFailure(Problem):
+    problems: list[DeviceProblem]
+
+
+RegisterResult = Annotated[RegisterSuccess | RegisterFailure, strawberry.union("RegisterResult")]
+AcceptResult = Annotated[
+    Registration | NotFound | InvalidStatus | SecurityTokenMismatch | RegistrationBlocked,
+    strawberry.union("AcceptResult"),
+]
+
+
+@strawberry.type
+class AcceptAllResult:
+    accepted: list[Registration]
+    not_accepted: list[DeviceProblem] = strawberry.field(
+        description="Pending registrations that could not be accepted automatically "
+        "(they used a security token), each with why."
+    )
+    warning: str | None = strawberry.field(
+        description="Empty when everything pending was accepted; otherwise a warning naming "
+        "the devices that must be accepted one by one."
+    )
+
+    @classmethod
+    def from_outcome(cls, outcome: registrations.AcceptAllOutcome) -> AcceptAllResult:
+        not_accepted = [
+            DeviceProblem(
+                code="SECURITY_TOKEN_REQUIRED",
+                message=f"device {r.device_id} "
+                + (
+                    "used a security token: accept it with its token"
+                    if r.uses_token
+                    else "used no security token, which the REQUIRED policy does not accept"
+                ),
+                id=r.device_id,
+            )
+            for r in outcome.not_accepted
+        ]
+        warning = None
+        if not_accepted:
+            ids = ", ".join(p.id for p in not_accepted[:20])
+            more = f" and {len(not_accepted) - 20} more" if len(not_accepted) > 20 else ""
+            warning = (
+                f"{len(not_accepted)} registration(s) need a security token and were not "
+                f"accepted: {ids}{more}. Accept each one with its security token."
+            )
+        return cls(
+            accepted=[Registration.from_model(r) for r in outcome.accepted],
+            not_accepted=not_accepted,
+            warning=warning,
+        )
+
+
+@strawberry.type
+class Removed:
+    id: strawberry.ID
+
+
+RemoveResult = Annotated[Removed | NotFound, strawberry.union("RemoveResult")]
+
+
+# ---------------------------------------------------------------- fields
+
+
+@strawberry.type
+class RegistrationQueries:
+    @strawberry.field(permission_classes=[can(Permission.DEVICE_CONTROL_READ)])
+    async def registration(self, info: Info, id: strawberry.ID) -> Registration | None:
+        found = await registrations.get_registration(info.context.caller, id)
+        return Registration.from_model(found) if found else None
+
+    @strawberry.field(permission_classes=[can(Permission.DEVICE_CONTROL_READ)])
+    async def registrations(
+        self,
+        info: Info,
+        status: list[RegistrationStatus] | None = strawberry.UNSET,
+        group_id: strawberry.ID | None = strawberry.UNSET,
+        first: int | None = 50,
+        after: str | None = strawberry.UNSET,
+    ) -> RegistrationConnection:
+        page = await registrations.list_registrations(
+            info.context.caller, given(status), given(group_id), first, given(after)
+        )
+        return RegistrationConnection.from_page(page)
+
+
+@strawberry.type
+class RegistrationMutations:
+    @strawberry.mutation(permission_classes=[can(Permission.DEVICE_CONTROL_ADMIN)])
+    async def register(self, info: Info, devices: list[RegisterDeviceInput]) -> RegisterResult:
+        wanted = [
+            registrations.DeviceToRegister(
+                id=d.id, group_id=given(d.group_id), tenant_id=given(d.tenant_id)
+            )
+            for d in devices
+        ]
+        try:
+            created = await registrations.register(info.context.caller, wanted)
+        except errors.RegisterRefused as refused:
+            return RegisterFailure(
+                code=refused.code,
+                message=refused.message,
+                problems=[DeviceProblem.from_error(p) for p in refused.problems],
+            )
+        return RegisterSuccess(registrations=[Registration.from_model(r) for r in created])
+
+    @strawberry.mutation(permission_classes=[can(Permission.DEVICE_CONTROL_ADMIN)])
+    async def accept(
+        self, info: Info, id: strawberry.ID, security_token: str | None = strawberry.UNSET
+    ) -> AcceptResult:
+        try:
+            accepted = await registrations.accept(info.context.caller, id, given(security_token))
+        except errors.NotFound as error:
+            return NotFound.from_error(error)
+        except errors.InvalidStatus as error:
+            return InvalidStatus.from_error(error)
+        except errors.SecurityTokenMismatch as error:
+            return SecurityTokenMismatch.from_error(error)
+        except errors.RegistrationBlocked as error:
+            return RegistrationBlocked.from_error(error)
+        return Registration.from_model(accepted)
+
+    @strawberry.mutation(permission_classes=[can(Permission.DEVICE_CONTROL_ADMIN)])
+    async def accept_all(self, info: Info) -> AcceptAllResult:
+        return AcceptAllResult.from_outcome(await registrations.accept_all(info.context.caller))
+
+    @strawberry.mutation(permission_classes=[can(Permission.DEVICE_CONTROL_ADMIN)])
+    async def remove_registration(self, info: Info, id: strawberry.ID) -> RemoveResult:
+        try:
+            removed = await registrations.remove(info.context.caller, id)
+        except errors.NotFound as error:
+            return NotFound.from_error(error)
+        return Removed(id=strawberry.ID(removed))

@@ -1,0 +1,299 @@
+"""Live registration events: one reader per tenant per process, fanned out to subscribers.
+
+A :class:`TenantFeed` exists while its tenant has subscribers in this process.
+On a broker notice (or every ``poll_interval`` seconds, which bounds the delay
+of a lost notice) it reads the new events from the log once, with the current
+registrations in one more query, and offers the batch to every local
+subscriber. The database sees one read per notice, not one per subscriber.
+
+:func:`stream` gives a subscriber the events after its cursor with no gap and
+no duplicate: it joins the feed first, then replays the log after the cursor,
+then takes the live queue, skipping what the replay already gave. Within a
+tenant, events commit in ``seq`` order (``resolvers/events.py``), which is
+what makes this exact.
+
+Each subscriber has a bounded queue. One that falls behind is marked
+:class:`SubscriberTooSlow`; it never slows the feed or the other subscribers,
+and can resume from its last cursor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection
+from dataclasses import dataclass
+
+from models.events import RegistrationEvent
+from models.registrations import Registration, RegistrationStatus
+from resolvers import events
+from resolvers.brokers import Broker, MemoryBroker
+from resolvers.permissions import Actor, Permission
+
+log = logging.getLogger(__name__)
+
+READ_BATCH = 500
+
+
+class SubscriberTooSlow(Exception):
+    """The subscriber stayed behind too long; it must reconnect and resume from its cursor."""
+
+
+@dataclass(frozen=True)
+class LiveEvent:
+    event: RegistrationEvent
+    registration: Registration | None  # current state; None once removed
+
+
+class Subscriber:
+    """One subscription's bounded queue of live events.
+
+    A batch that does not fit marks the subscriber *lagging*: nothing more is
+    queued, and once it has taken what is queued it reads the rest from the log
+    itself, so a burst (an ``acceptAll`` of thousands) costs no memory and
+    loses nothing. A subscriber still lagging ``max_lag`` seconds after it
+    first fell behind cannot keep up: ``on_too_slow`` is called (the websocket
+    layer closes the connection with a documented code) and it is dropped.
+    """
+
+    def __init__(self, queue_size: int, max_lag: float) -> None:
+        self.queue: asyncio.Queue[LiveEvent] = asyncio.Queue(maxsize=queue_size)
+        self.max_lag = max_lag
+        self.lagging = False
+        self.behind_since: float | None = None
+        self.too_slow = asyncio.Event()
+        self.on_too_slow: Callable[[], None] | None = None
+
+    def offer(self, batch: list[LiveEvent]) -> None:
+        if self.too_slow.is_set():
+            return
+        if self.lagging:
+            self._check_lag()
+            return
+        for item in batch:
+            try:
+                self.queue.put_nowait(item)
+            except asyncio.QueueFull:
+                self.lagging = True
+                if self.behind_since is None:
+                    self.behind_since = time.monotonic()
+                return
+
+    def _check_lag(self) -> None:
+        if self.behind_since is not None and time.monotonic() - self.behind_since > self.max_lag:
+            self.too_slow.set()
+            if self.on_too_slow is not None:
+                self.on_too_slow()
+
+    def caught_up(self) -> None:
+        """The consumer has delivered everything up to the feed: it is keeping up again."""
+        if not self.lagging:
+            self.behind_since = None
+
+    async def next(self) -> LiveEvent | None:
+        """The next queued event; ``None`` when the consumer must read the log to catch up."""
+        if self.too_slow.is_set():
+            raise SubscriberTooSlow
+        if not self.queue.empty():
+            return self.queue.get_nowait()
+        if self.lagging:
+            self.lagging = False  # before reading, so a new overflow during the read counts
+            return None
+        self.caught_up()
+        getter = asyncio.ensure_future(self.queue.get())
+        slow = asyncio.ensure_future(self.too_slow.wait())
+        try:
+            await asyncio.wait({getter, slow}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            slow.cancel()
+            if not getter.done():
+                getter.cancel()
+        if getter.done() and not getter.cancelled():
+            return getter.result()
+        raise SubscriberTooSlow
+
+
+class TenantFeed:
+    def __init__(self, tenant_id: str, last_seq: int, poll_interval: float) -> None:
+        self.tenant_id = tenant_id
+        self.last_seq = last_seq
+        self.poll_interval = poll_interval
+        self.subscribers: set[Subscriber] = set()
+        self.wake = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._run(), name=f"event-feed:{self.tenant_id}")
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=self.poll_interval)
+            self.wake.clear()
+            try:
+                await self.read_new()
+            except Exception:  # a database hiccup must not end the feed; retry next round
+                log.exception("reading new events of tenant %s failed", self.tenant_id)
+
+    async def read_new(self) -> None:
+        while True:
+            rows = await events.events_after(self.tenant_id, self.last_seq, READ_BATCH)
+            if not rows:
+                return
+            current = await events.current_registrations(self.tenant_id, rows)
+            batch = [LiveEvent(row, _state_after(row, current)) for row in rows]
+            for subscriber in list(self.subscribers):
+                subscriber.offer(batch)
+            self.last_seq = rows[-1].seq
+            if len(rows) < READ_BATCH:
+                return
+
+
+def _state_after(row: RegistrationEvent, current: dict[str, Registration]) -> Registration | None:
+    if row.status is None:
+        return None
+    return current.get(row.device_id)
+
+
+class EventHub:
+    """This process's feeds, woken by the broker."""
+
+    def __init__(
+        self,
+        broker: Broker | None = None,
+        *,
+        poll_interval: float = 2.0,
+        queue_size: int = 1000,
+        max_lag: float = 30.0,
+    ) -> None:
+        self.broker: Broker = broker or MemoryBroker()
+        self.poll_interval = poll_interval
+        self.queue_size = queue_size
+        self.max_lag = max_lag
+        self.feeds: dict[str, TenantFeed] = {}
+        self._lock = asyncio.Lock()
+        self._started = False
+
+    async def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        await self.broker.start(self.on_notice, self.on_reconnect)
+
+    async def close(self) -> None:
+        for feed in list(self.feeds.values()):
+            if feed.task:
+                feed.task.cancel()
+        self.feeds.clear()
+        await self.broker.close()
+
+    def on_notice(self, tenant_id: str) -> None:
+        feed = self.feeds.get(tenant_id)
+        if feed is not None:
+            feed.wake.set()
+
+    def on_reconnect(self) -> None:
+        for feed in self.feeds.values():
+            feed.wake.set()
+
+    async def publish(self, tenant_id: str) -> None:
+        await self.start()
+        await self.broker.publish(tenant_id)
+
+    async def join(self, tenant_id: str) -> tuple[TenantFeed, Subscriber]:
+        await self.start()
+        async with self._lock:
+            feed = self.feeds.get(tenant_id)
+            if feed is None:
+                feed = TenantFeed(tenant_id, await events.latest_seq(tenant_id), self.poll_interval)
+                self.feeds[tenant_id] = feed
+                feed.start()
+            subscriber = Subscriber(self.queue_size, self.max_lag)
+            feed.subscribers.add(subscriber)
+            return feed, subscriber
+
+    def leave(self, feed: TenantFeed, subscriber: Subscriber) -> None:
+        feed.subscribers.discard(subscriber)
+        if not feed.subscribers and self.feeds.get(feed.tenant_id) is feed:
+            del self.feeds[feed.tenant_id]
+            if feed.task:
+                feed.task.cancel()
+
+
+_hub = EventHub()
+
+
+def install(hub: EventHub) -> None:
+    """Make ``hub`` this process's event hub (the app does this at start-up)."""
+    global _hub
+    _hub = hub
+
+
+def current_hub() -> EventHub:
+    return _hub
+
+
+async def notify(*tenant_ids: str) -> None:
+    """Tell every process that these tenants have new committed events."""
+    for tenant_id in dict.fromkeys(tenant_ids):
+        await _hub.publish(tenant_id)
+
+
+async def stream(
+    actor: Actor,
+    after: str | None,
+    statuses: Collection[RegistrationStatus] | None = None,
+    on_too_slow: Callable[[], None] | None = None,
+) -> AsyncGenerator[LiveEvent, None]:
+    """The tenant's events after ``after`` (or from now on), then live, in commit order.
+
+    Raises :class:`SubscriberTooSlow` (after calling ``on_too_slow``) when the
+    consumer stays behind longer than the hub's ``max_lag``.
+    """
+    actor.require(Permission.DEVICE_CONTROL_READ)
+    start_seq = events.parse_event_cursor(actor.tenant_id, after) if after else None
+    hub = _hub
+    feed, subscriber = await hub.join(actor.tenant_id)
+    subscriber.on_too_slow = on_too_slow
+    wanted = set(statuses) if statuses else None
+    try:
+        if start_seq is None:
+            last = await events.latest_seq(actor.tenant_id)
+        else:
+            last = start_seq
+            subscriber.lagging = True  # start by reading the log after the cursor
+        while True:
+            item = await subscriber.next()
+            if item is not None:
+                pages: AsyncIterator[list[LiveEvent]] = _single(item)
+            else:
+                pages = _log_pages(actor.tenant_id, last)
+            async for page in pages:
+                for live_event in page:
+                    event = live_event.event
+                    if event.seq <= last or event.tenant_id != actor.tenant_id:
+                        continue  # already delivered (replay and live overlap), or not ours
+                    last = event.seq
+                    if wanted is None or event.status in wanted:
+                        yield live_event
+    finally:
+        hub.leave(feed, subscriber)
+
+
+async def _single(item: LiveEvent) -> AsyncIterator[list[LiveEvent]]:
+    yield [item]
+
+
+async def _log_pages(tenant_id: str, after_seq: int) -> AsyncIterator[list[LiveEvent]]:
+    """The log after ``after_seq`` to its end, a page at a time (catching up)."""
+    while True:
+        rows = await events.events_after(tenant_id, after_seq, READ_BATCH)
+        if not rows:
+            return
+        current = await events.current_registrations(tenant_id, rows)
+        yield [LiveEvent(row, _state_after(row, current)) for row in rows]
+        after_seq = rows[-1].seq
+        if len(rows) < READ_BATCH:
+            return

@@ -1,0 +1,137 @@
+"""``acceptAll`` (API.md §5.4): every pending registration that needs no token, in one go."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.conftest import GraphQLClient, make_tenant, set_max_failed_attempts, set_token_policy
+from tests.graph.test_accept_policies import TOKEN, accept, pending, state
+from tests.graph.test_seed_flow import poll, register
+
+ACCEPT_ALL = """
+mutation {
+  acceptAll {
+    accepted { id status acceptedBy acceptedAt }
+    notAccepted { code message id }
+    warning
+  }
+}"""
+
+STAMPS = "query($id: ID!) { registration(id: $id) { status acceptedAt updatedAt } }"
+
+
+async def accept_all(client: GraphQLClient) -> dict[str, Any]:
+    result: dict[str, Any] = (await client.data(ACCEPT_ALL))["acceptAll"]
+    return result
+
+
+async def test_optional_accepts_tokenless_and_lists_token_devices(
+    http: httpx.AsyncClient, admin: GraphQLClient
+):
+    for device_id in ("plain-b", "plain-a"):
+        await pending(http, admin, device_id)
+    for device_id in ("token-b", "token-a"):
+        await pending(http, admin, device_id, TOKEN)
+
+    result = await accept_all(admin)
+    assert [r["id"] for r in result["accepted"]] == ["plain-a", "plain-b"]
+    for accepted in result["accepted"]:
+        assert accepted["status"] == "ACCEPTED"
+        assert accepted["acceptedBy"] == "management/admin"
+        assert accepted["acceptedAt"] is not None
+    assert [(p["code"], p["id"]) for p in result["notAccepted"]] == [
+        ("SECURITY_TOKEN_REQUIRED", "token-a"),
+        ("SECURITY_TOKEN_REQUIRED", "token-b"),
+    ]
+    assert all(p["id"] in p["message"] for p in result["notAccepted"])
+    assert "token-a" in result["warning"]
+    assert "token-b" in result["warning"]
+    assert "plain-a" not in result["warning"]
+
+    for device_id in ("plain-a", "plain-b"):
+        assert (await state(admin, device_id))["status"] == "ACCEPTED"
+    for device_id in ("token-a", "token-b"):
+        current = await state(admin, device_id)
+        assert (current["status"], current["failedAttempts"]) == ("PENDING_ACCEPTANCE", 0)
+    # The token devices are then accepted one by one, with their token.
+    assert (await accept(admin, "token-a", TOKEN))["status"] == "ACCEPTED"
+    # And the accepted devices collect their credentials.
+    for device_id in ("plain-a", "plain-b"):
+        issued = await poll(http, device_id)
+        assert issued.status_code == 201
+        assert issued.json()["username"] == f"device_{device_id}"
+        assert (await state(admin, device_id))["credentialsDeliveredAt"] is not None
+
+
+async def test_no_warning_unless_something_is_left_pending(
+    http: httpx.AsyncClient, admin: GraphQLClient
+):
+    assert await accept_all(admin) == {"accepted": [], "notAccepted": [], "warning": None}
+    await register(admin, {"id": "waiting"})
+    assert await accept_all(admin) == {"accepted": [], "notAccepted": [], "warning": None}
+    assert (await state(admin, "waiting"))["status"] == "WAITING_FOR_CONNECTION"
+
+    await pending(http, admin, "plain")  # everything pending accepted: still no warning
+    result = await accept_all(admin)
+    assert [r["id"] for r in result["accepted"]] == ["plain"]
+    assert (result["notAccepted"], result["warning"]) == ([], None)
+
+
+async def test_ignored_accepts_every_pending_registration(
+    http: httpx.AsyncClient, admin: GraphQLClient
+):
+    await set_token_policy(admin, "IGNORED")
+    await pending(http, admin, "plain")
+    await pending(http, admin, "tokened", TOKEN)
+    result = await accept_all(admin)
+    assert [r["id"] for r in result["accepted"]] == ["plain", "tokened"]
+    assert (result["notAccepted"], result["warning"]) == ([], None)
+    assert (await state(admin, "tokened"))["status"] == "ACCEPTED"
+
+
+async def test_required_accepts_none(http: httpx.AsyncClient, admin: GraphQLClient):
+    await pending(http, admin, "early")  # tokenless, connected before the policy changed
+    await set_token_policy(admin, "REQUIRED")
+    await pending(http, admin, "tokened", TOKEN)
+    result = await accept_all(admin)
+    assert result["accepted"] == []
+    assert [(p["code"], p["id"]) for p in result["notAccepted"]] == [
+        ("SECURITY_TOKEN_REQUIRED", "early"),
+        ("SECURITY_TOKEN_REQUIRED", "tokened"),
+    ]
+    assert "early" in result["warning"]
+    assert "tokened" in result["warning"]
+    for device_id in ("early", "tokened"):
+        current = await state(admin, device_id)
+        assert (current["status"], current["failedAttempts"]) == ("PENDING_ACCEPTANCE", 0)
+
+
+async def test_only_pending_registrations_are_touched(
+    http: httpx.AsyncClient, admin: GraphQLClient
+):
+    await set_max_failed_attempts(admin, 1)
+    await register(admin, {"id": "waiting"})
+    await pending(http, admin, "blocked", TOKEN)
+    await accept(admin, "blocked", "wrong")
+    await pending(http, admin, "earlier")
+    await accept(admin, "earlier")
+    before = (await admin.data(STAMPS, id="earlier"))["registration"]
+    await pending(http, admin, "pending")
+
+    result = await accept_all(admin)
+    assert [r["id"] for r in result["accepted"]] == ["pending"]
+    assert (await state(admin, "waiting"))["status"] == "WAITING_FOR_CONNECTION"
+    assert (await state(admin, "blocked"))["status"] == "BLOCKED"
+    assert (await admin.data(STAMPS, id="earlier"))["registration"] == before
+
+
+async def test_only_the_callers_tenant_is_affected(http: httpx.AsyncClient, admin: GraphQLClient):
+    acme = await make_tenant(admin, "acme")
+    await pending(http, acme, "acme-dev")
+    await pending(http, admin, "mine")
+    result = await accept_all(admin)
+    assert [r["id"] for r in result["accepted"]] == ["mine"]
+    assert (await state(acme, "acme-dev"))["status"] == "PENDING_ACCEPTANCE"
+    assert (await accept_all(acme))["accepted"][0]["acceptedBy"] == "acme/admin"

@@ -1,0 +1,161 @@
+"""Several server processes on one PostgreSQL and one Redis behave as one server.
+
+Needs GATEHOUSE_TEST_DATABASE_URL and GATEHOUSE_TEST_REDIS_URL. The servers poll
+the log only once a minute here, so every prompt delivery below went through
+Redis (or through the catch-up a process does when it reconnects to Redis).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+import redis.asyncio as aioredis
+
+from tests.conftest import DATABASE_VARIABLE, REDIS_VARIABLE, service_url
+from tests.servers import ADMIN_PASSWORD, BOOTSTRAP_PASSWORD, Server, Subscriber, basic, run_env
+from tests.servers import start_server as start
+
+SCRATCH_DATABASE = "gatehouse_scale_out"
+EVENTS = "subscription { registrationEvents { cursor kind id } }"
+ADMIN = basic("admin", ADMIN_PASSWORD)
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture
+async def database_url() -> str:
+    url = service_url(DATABASE_VARIABLE)
+    admin = await asyncpg.connect(
+        _with_database(url, "postgres").replace("postgres://", "postgresql://", 1)
+    )
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE} WITH (FORCE)")
+        await admin.execute(f"CREATE DATABASE {SCRATCH_DATABASE}")
+    finally:
+        await admin.close()
+    return _with_database(url, SCRATCH_DATABASE)
+
+
+@pytest.fixture
+def cluster_env(database_url: str) -> dict[str, str]:
+    return run_env(
+        GATEHOUSE_DATABASE_URL=database_url,
+        GATEHOUSE_BROKER_URL=service_url(REDIS_VARIABLE),
+        GATEHOUSE_ADMIN_PASSWORD=ADMIN_PASSWORD,
+        GATEHOUSE_BOOTSTRAP_PASSWORD=BOOTSTRAP_PASSWORD,
+        GATEHOUSE_EVENT_POLL_MS="60000",
+    )
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[list[Server]]:
+    running: list[Server] = []
+    yield running
+    for server in running:
+        server.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=10) as client:
+        yield client
+
+
+async def register(http: httpx.AsyncClient, server: Server, *ids: str) -> None:
+    response = await http.post(
+        f"{server.url}/graphql",
+        json={
+            "query": "mutation($d: [RegisterDeviceInput!]!) "
+            "{ register(devices: $d) { __typename } }",
+            "variables": {"d": [{"id": i} for i in ids]},
+        },
+        headers={"Authorization": ADMIN},
+    )
+    assert response.json()["data"]["register"]["__typename"] == "RegisterSuccess", response.text
+
+
+async def test_mutation_on_one_process_reaches_subscribers_on_both(
+    tmp_path: Path, cluster_env: dict[str, str], servers: list[Server], http: httpx.AsyncClient
+) -> None:
+    a = start(tmp_path, cluster_env)
+    servers.append(a)
+    b = start(tmp_path, cluster_env)
+    servers.append(b)
+    on_a = await Subscriber.open(a.ws_url, ADMIN, EVENTS)
+    on_b = await Subscriber.open(b.ws_url, ADMIN, EVENTS)
+    await asyncio.sleep(0.3)
+
+    await register(http, a, "from-a-1", "from-a-2")
+    await register(http, b, "from-b-1")
+    seen_on_a = await on_a.events(3, timeout=5)
+    seen_on_b = await on_b.events(3, timeout=5)
+    assert seen_on_a == seen_on_b
+    assert [e["id"] for e in seen_on_b] == ["from-a-1", "from-a-2", "from-b-1"]
+    await on_a.close()
+    await on_b.close()
+
+
+async def test_no_event_lost_when_redis_connections_drop(
+    tmp_path: Path, cluster_env: dict[str, str], servers: list[Server], http: httpx.AsyncClient
+) -> None:
+    a = start(tmp_path, cluster_env)
+    servers.append(a)
+    b = start(tmp_path, cluster_env)
+    servers.append(b)
+    subscriber = await Subscriber.open(b.ws_url, ADMIN, EVENTS)
+    await asyncio.sleep(0.3)
+    await register(http, a, "before-drop")
+    assert [e["id"] for e in await subscriber.events(1, timeout=5)] == ["before-drop"]
+
+    redis = aioredis.Redis.from_url(service_url(REDIS_VARIABLE))
+    try:
+        expected = []
+        for round_ in range(3):
+            # Cut every pub/sub connection (both servers' listeners) and change
+            # things at once, so the notices are published while B is not listening.
+            assert await drop_subscriber_connections(redis) >= 2
+            ids = [f"drop{round_}-{n}" for n in range(3)]
+            await register(http, a, *ids)
+            expected.extend(ids)
+            await asyncio.sleep(0.2)
+    finally:
+        await redis.aclose()
+    received = await subscriber.events(len(expected), timeout=10)
+    assert [e["id"] for e in received] == expected
+    assert await subscriber.nothing_within(0.5)
+    await subscriber.close()
+
+
+async def drop_subscriber_connections(redis: aioredis.Redis) -> int:
+    """Kill every connection subscribed to a channel (the servers' listeners)."""
+    clients = await redis.client_list()
+    listeners = [c["id"] for c in clients if int(c.get("sub", 0)) > 0]
+    for client_id in listeners:
+        await redis.client_kill_filter(_id=client_id)
+    return len(listeners)
+
+
+async def test_workers_share_one_event_stream(
+    tmp_path: Path, cluster_env: dict[str, str], servers: list[Server]
+) -> None:
+    server = start(tmp_path, cluster_env, "--workers", "2")
+    servers.append(server)
+    subscriber = await Subscriber.open(server.ws_url, ADMIN, EVENTS)
+    await asyncio.sleep(0.3)
+    ids = [f"worker-{n}" for n in range(12)]
+    for device_id in ids:
+        # A new connection each time, so the kernel spreads them over the workers.
+        async with httpx.AsyncClient(timeout=10) as http:
+            await register(http, server, device_id)
+    received = await subscriber.events(len(ids), timeout=10)
+    assert [e["id"] for e in received] == ids
+    await subscriber.close()
