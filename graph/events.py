@@ -60,8 +60,13 @@ class RegistrationEvent:
 
     @classmethod
     def from_live(cls, item: live.LiveEvent) -> RegistrationEvent:
-        current = item.registration
-        return cls.from_model(item.event, Registration.from_model(current) if current else None)
+        """The event's GraphQL object, built once and shared by every subscriber."""
+        view = item.views.get("graphql")
+        if not isinstance(view, RegistrationEvent):
+            current = item.registration
+            view = cls.from_model(item.event, Registration.from_model(current) if current else None)
+            item.views["graphql"] = view
+        return view
 
 
 @strawberry.type

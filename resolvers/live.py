@@ -24,7 +24,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from models.events import RegistrationEvent
 from models.registrations import Registration, RegistrationStatus
@@ -43,8 +43,12 @@ class SubscriberTooSlow(Exception):
 
 @dataclass(frozen=True)
 class LiveEvent:
+    """One event as every local subscriber of its tenant receives it (shared, read-only)."""
+
     event: RegistrationEvent
     registration: Registration | None  # current state; None once removed
+    #: Renderings of this event, computed once and shared by all subscribers.
+    views: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
 
 class Subscriber:

@@ -1,0 +1,108 @@
+"""``python -m bench``: run the benchmarks, print a table, write JSON.
+
+Needs PostgreSQL (``--database-url``; a fresh database is created) and Redis
+(``--redis-url``), as on a production host. Every Gatehouse figure is printed
+beside its baseline measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from bench import fanout
+from bench.processes import basic, run_env
+
+ADMIN_PASSWORD = "bench-admin-password"
+BOOTSTRAP_PASSWORD = "bench-bootstrap-password"
+P99_TARGET_MS = 200
+RSS_TARGET_MIB = 300
+
+
+async def fresh_database(url: str) -> str:
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/") or "gatehouse_bench"
+    admin_url = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
+    connection = await asyncpg.connect(admin_url)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def table(results: list[fanout.Result]) -> str:
+    header = (
+        "| scenario | subscribers | delivered | p50 ms | p99 ms | max ms "
+        "| server RSS idle → with subscribers (MiB) |"
+    )
+    lines = [header, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in results:
+        lines.append(
+            f"| {r.name} | {r.subscribers} | {r.delivered}/{r.expected} | {r.p50_ms:.1f} "
+            f"| {r.p99_ms:.1f} | {r.max_ms:.1f} | {r.rss_before_mib:.0f} → {r.rss_after_mib:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def verdicts(results: list[fanout.Result]) -> list[str]:
+    lines = []
+    for r in results[1:]:
+        ok_latency = r.p99_ms <= P99_TARGET_MS and r.delivered == r.expected
+        ok_memory = r.rss_after_mib <= RSS_TARGET_MIB
+        lines.append(
+            f"{r.name}: p99 {r.p99_ms:.0f} ms (target ≤ {P99_TARGET_MS}) "
+            f"{'met' if ok_latency else 'NOT met'}; memory {r.rss_after_mib:.0f} MiB "
+            f"(target ≤ {RSS_TARGET_MIB}) {'met' if ok_memory else 'NOT met'}; "
+            f"p99 is {r.p99_ms / max(results[0].p99_ms, 0.001):.1f}x the baseline's"
+        )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--database-url", default="postgres://postgres@127.0.0.1:5432/gatehouse_bench"
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--subscribers", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=5, help="status changes to deliver")
+    parser.add_argument("--output", default="bench/results/fanout.json")
+    args = parser.parse_args()
+
+    database_url = asyncio.run(fresh_database(args.database_url))
+    env = run_env(
+        GATEHOUSE_ADMIN_PASSWORD=ADMIN_PASSWORD,
+        GATEHOUSE_BOOTSTRAP_PASSWORD=BOOTSTRAP_PASSWORD,
+    )
+    with tempfile.TemporaryDirectory() as cwd:
+        results = asyncio.run(
+            fanout.run(
+                Path(cwd),
+                database_url,
+                args.redis_url,
+                args.subscribers,
+                args.rounds,
+                basic("admin", ADMIN_PASSWORD),
+                basic("devicebootstrap", BOOTSTRAP_PASSWORD),
+                env,
+            )
+        )
+    print(table(results))
+    for line in verdicts(results):
+        print(line)
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps([r.row() for r in results], indent=2))
+    print(f"wrote {output}")
+
+
+if __name__ == "__main__":
+    main()
