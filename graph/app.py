@@ -22,6 +22,7 @@ from graph.context import Context
 from graph.devicecontrol import credentials_endpoint
 from graph.schema import build_schema
 from graph.settings import Settings
+from graph.shared_execution import SharedJson
 from graph.websockets import TransportWSHandler, WebSocketRejected, authenticate_websocket
 from models.config import orm_config
 from resolvers import live
@@ -47,6 +48,12 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         )
         self.settings = settings
         self.authenticator = authenticator
+        self.shared_json = SharedJson()
+
+    def encode_json(self, data: object) -> str | bytes:
+        # Websocket messages: a subscription result shared by many subscribers is
+        # encoded once (graph/shared_execution.py); everything else as usual.
+        return self.shared_json.next_message(data) or super().encode_json(data)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

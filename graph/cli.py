@@ -76,11 +76,20 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             host=host,
             port=port,
             log_level=log_level,
+            ws_per_message_deflate=False,
         )
     else:
         from graph.app import create_app
 
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_level=log_level,
+            # Events are small JSON messages: compressing each one for each subscriber
+            # costs more CPU than the bytes it saves on the wire.
+            ws_per_message_deflate=False,
+        )
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncGenerator
 from datetime import datetime
@@ -42,6 +43,10 @@ class RegistrationEvent:
     at: datetime
     actor: str | None
     registration: Registration | None
+    #: Subscription results computed for this event (graph/shared_execution.py).
+    shared_results: strawberry.Private[dict[object, object]] = dataclasses.field(
+        default_factory=dict
+    )
 
     @classmethod
     def from_model(

@@ -25,6 +25,7 @@ from graph.groups import GroupMutations, GroupQueries
 from graph.options import OptionMutations, OptionQueries
 from graph.registrations import RegistrationMutations, RegistrationQueries
 from graph.settings import Settings
+from graph.shared_execution import SharedEventExecution
 from graph.tenants import TenantMutations, TenantQueries
 
 Query = merge_types(
@@ -63,6 +64,7 @@ def build_schema(settings: Settings | None = None) -> GatehouseSchema:
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True),
+        execution_context_class=SharedEventExecution,
     )
 
 

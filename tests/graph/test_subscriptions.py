@@ -295,3 +295,32 @@ async def test_burst_beyond_the_queue_reaches_subscribers_whole_and_in_order(
     assert len(await idle.events(301, timeout=20)) == 301
     await fast.close()
     await idle.close()
+
+
+async def test_subscribers_with_different_selections_each_get_their_own_fields(
+    tenant: Tenant,
+) -> None:
+    narrow = await Subscriber.open(
+        tenant.server.ws_url, tenant.auth, "subscription { registrationEvents { id kind } }"
+    )
+    wide = await Subscriber.open(
+        tenant.server.ws_url,
+        tenant.auth,
+        "subscription { registrationEvents { id registration { status owner } } }",
+    )
+    same_as_wide = await Subscriber.open(
+        tenant.server.ws_url,
+        tenant.auth,
+        "subscription { registrationEvents { id registration { status owner } } }",
+    )
+    await asyncio.sleep(0.2)
+    await tenant.register("shape-1")
+    assert await narrow.events(1) == [{"id": "shape-1", "kind": "REGISTERED"}]
+    expected = {
+        "id": "shape-1",
+        "registration": {"status": "WAITING_FOR_CONNECTION", "owner": f"{tenant.id}/admin"},
+    }
+    assert await wide.events(1) == [expected]
+    assert await same_as_wide.events(1) == [expected]
+    for subscriber in (narrow, wide, same_as_wide):
+        await subscriber.close()
