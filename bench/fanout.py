@@ -41,6 +41,29 @@ class Result:
     rss_before_mib: float
     rss_after_mib: float
 
+    @classmethod
+    def of(
+        cls,
+        name: str,
+        subscribers: int,
+        rounds: int,
+        latencies: list[float],
+        rss_before: float,
+        rss_after: float,
+    ) -> Result:
+        return cls(
+            name,
+            subscribers,
+            rounds,
+            percentile(latencies, 0.5),
+            percentile(latencies, 0.99),
+            max(latencies, default=float("nan")),
+            len(latencies),
+            subscribers * rounds,
+            rss_before,
+            rss_after,
+        )
+
     def row(self) -> dict[str, Any]:
         return self.__dict__.copy()
 
@@ -128,22 +151,8 @@ async def gatehouse_fanout(
             )
             assert poll.status_code == 404
             await asyncio.sleep(1.0)
-        _, pending = await asyncio.wait(receivers, timeout=30)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*(c.close() for c in connections), return_exceptions=True)
-    return Result(
-        name,
-        subscribers,
-        rounds,
-        percentile(latencies, 0.5),
-        percentile(latencies, 0.99),
-        max(latencies, default=float("nan")),
-        len(latencies),
-        subscribers * rounds,
-        rss_before,
-        rss_after,
-    )
+        await _finish(receivers, connections)
+    return Result.of(name, subscribers, rounds, latencies, rss_before, rss_after)
 
 
 async def baseline_fanout(server: Server, subscribers: int, rounds: int) -> Result:
@@ -172,22 +181,18 @@ async def baseline_fanout(server: Server, subscribers: int, rounds: int) -> Resu
         for _ in range(rounds):
             await http.post(f"{server.url}/broadcast")
             await asyncio.sleep(1.0)
+    await _finish(receivers, connections)
+    return Result.of(
+        "baseline: bare Starlette broadcast", subscribers, rounds, latencies, rss_before, rss_after
+    )
+
+
+async def _finish(receivers: list[asyncio.Task[None]], connections: list[ClientConnection]) -> None:
+    """Wait (bounded) for every expected message, then close every socket."""
     _, pending = await asyncio.wait(receivers, timeout=30)
     for task in pending:
         task.cancel()
     await asyncio.gather(*(c.close() for c in connections), return_exceptions=True)
-    return Result(
-        "baseline: bare Starlette broadcast",
-        subscribers,
-        rounds,
-        percentile(latencies, 0.5),
-        percentile(latencies, 0.99),
-        max(latencies, default=float("nan")),
-        len(latencies),
-        subscribers * rounds,
-        rss_before,
-        rss_after,
-    )
 
 
 def start_baseline(cwd: Path) -> Server:
@@ -201,6 +206,9 @@ def start_baseline(cwd: Path) -> Server:
         str(port),
         "--log-level",
         "warning",
+        # As configured for `gatehouse serve`: no per-message compression.
+        "--ws-per-message-deflate",
+        "false",
     ]
     env = run_env(PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     # uvicorn at warning level prints no startup line; start_process waits for /health.

@@ -97,10 +97,7 @@ class RegistrationEventConnection:
             edges.append(RegistrationEventEdge(cursor=node.cursor, node=node))
         return cls(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=PageInfo.after([e.cursor for e in edges], page.has_next_page),
         )
 
 

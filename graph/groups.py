@@ -65,10 +65,7 @@ class GroupConnection:
         ]
         return cls(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=PageInfo.after([e.cursor for e in edges], page.has_next_page),
             total_count=page.total_count,
         )
 
