@@ -1,8 +1,9 @@
-"""``python -m bench``: run the benchmarks, print a table, write JSON.
+"""``python -m bench``: run the benchmarks, print tables, write JSON.
 
 Needs PostgreSQL (``--database-url``; a fresh database is created) and Redis
-(``--redis-url``), as on a production host. Every Gatehouse figure is printed
-beside its baseline measured in the same run.
+(``--redis-url``), as on a production host, and wrk (installed from Debian's
+packages when missing). Every Gatehouse figure is printed beside its baseline
+measured in the same run.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from bench import fanout
-from bench.processes import basic, run_env
+from bench import fanout, scenarios
+from bench.processes import basic, run_env, start_server
 
 ADMIN_PASSWORD = "bench-admin-password"
 BOOTSTRAP_PASSWORD = "bench-bootstrap-password"
@@ -52,6 +53,41 @@ def table(results: list[fanout.Result]) -> str:
     return "\n".join(lines)
 
 
+def scenario_table(rows: list[scenarios.Row]) -> str:
+    lines = [
+        "| scenario | Gatehouse | baseline | target | met | notes |",
+        "| --- | ---: | ---: | --- | --- | --- |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.scenario} | {r.gatehouse:,.1f} {r.unit} | {r.baseline:,.1f} {r.unit} "
+            f"| {r.target} | {'yes' if r.met else 'NO'} | {r.note} |"
+        )
+    return "\n".join(lines)
+
+
+async def request_paths(cwd: Path, database_url: str, env: dict[str, str]) -> list[scenarios.Row]:
+    wrk = scenarios.ensure_wrk()
+    admin = basic("admin", ADMIN_PASSWORD)
+    bootstrap = basic("devicebootstrap", BOOTSTRAP_PASSWORD)
+    # Like the baseline: no access log line per request (a logging cost, not Gatehouse's).
+    quiet = env | {"GATEHOUSE_DATABASE_URL": database_url, "GATEHOUSE_LOG_LEVEL": "WARNING"}
+    server = start_server(cwd, quiet, startup_line=None)
+    baseline = fanout.start_baseline(cwd, database_url)
+    db = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
+    try:
+        return [
+            await scenarios.poll_storm(wrk, server, baseline, db, admin, bootstrap),
+            await scenarios.list_page(server, baseline, admin),
+            await scenarios.accept_all(server, db, admin),
+            await scenarios.register_many(server, db, admin),
+        ]
+    finally:
+        await db.close()
+        baseline.stop()
+        server.stop()
+
+
 def verdicts(results: list[fanout.Result]) -> list[str]:
     lines = []
     for r in results[1:]:
@@ -74,7 +110,7 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5, help="status changes to deliver")
-    parser.add_argument("--output", default="bench/results/fanout.json")
+    parser.add_argument("--output", default="bench/results/bench.json")
     args = parser.parse_args()
 
     database_url = asyncio.run(fresh_database(args.database_url))
@@ -83,6 +119,9 @@ def main() -> None:
         GATEHOUSE_BOOTSTRAP_PASSWORD=BOOTSTRAP_PASSWORD,
     )
     with tempfile.TemporaryDirectory() as cwd:
+        rows = asyncio.run(request_paths(Path(cwd), database_url, env))
+        print(scenario_table(rows), flush=True)
+        database_url = asyncio.run(fresh_database(args.database_url))
         results = asyncio.run(
             fanout.run(
                 Path(cwd),
@@ -95,12 +134,17 @@ def main() -> None:
                 env,
             )
         )
+    print()
     print(table(results))
     for line in verdicts(results):
         print(line)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps([r.row() for r in results], indent=2))
+    report = {
+        "request_paths": [r.__dict__ | {"ratio": r.ratio} for r in rows],
+        "fanout": [r.row() for r in results],
+    }
+    output.write_text(json.dumps(report, indent=2))
     print(f"wrote {output}")
 
 

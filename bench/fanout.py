@@ -3,7 +3,7 @@
 Latency is measured from the event's ``at`` (stamped inside the transaction,
 just before commit) to its receipt by each subscriber, on one machine's clock.
 The baseline is the floor for the same job: a minimal Starlette websocket
-endpoint (``bench/baseline_ws.py``) that stamps a message and sends it to the
+endpoint (``bench/baseline.py``) that stamps a message and sends it to the
 same number of sockets, measured in the same run with the same clients.
 """
 
@@ -195,13 +195,14 @@ async def _finish(receivers: list[asyncio.Task[None]], connections: list[ClientC
     await asyncio.gather(*(c.close() for c in connections), return_exceptions=True)
 
 
-def start_baseline(cwd: Path) -> Server:
+def start_baseline(cwd: Path, database_url: str | None = None) -> Server:
+    """The baseline app (``bench/baseline.py``) under uvicorn, as Gatehouse is served."""
     port = free_port()
     command = [
         sys.executable,
         "-m",
         "uvicorn",
-        "bench.baseline_ws:app",
+        "bench.baseline:app",
         "--port",
         str(port),
         "--log-level",
@@ -211,6 +212,8 @@ def start_baseline(cwd: Path) -> Server:
         "false",
     ]
     env = run_env(PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    if database_url:
+        env["BENCH_DATABASE_URL"] = database_url
     # uvicorn at warning level prints no startup line; start_process waits for /health.
     return start_process(command, cwd, env, port, startup_line=None)
 

@@ -124,7 +124,13 @@ def start_process(
     raise RuntimeError("server did not start:\n" + "".join(server.log))
 
 
-def start_server(cwd: Path, env: dict[str, str], *args: str) -> Server:
-    """``gatehouse serve`` on a free port."""
+def start_server(
+    cwd: Path,
+    env: dict[str, str],
+    *args: str,
+    startup_line: str | None = "Application startup complete",
+) -> Server:
+    """``gatehouse serve`` on a free port (``startup_line=None``: wait for /health alone)."""
     port = free_port()
-    return start_process([GATEHOUSE, "serve", "--port", str(port), *args], cwd, env, port)
+    command = [GATEHOUSE, "serve", "--port", str(port), *args]
+    return start_process(command, cwd, env, port, startup_line)

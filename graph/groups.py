@@ -38,7 +38,7 @@ class Group:
         page = await registrations.list_group_registrations(
             info.context.caller, int(self.id), given(first), given(after)
         )
-        return RegistrationConnection.from_page(page)
+        return await RegistrationConnection.from_page(page, info)
 
     @classmethod
     def from_model(cls, group: models.Group) -> Group:

@@ -40,18 +40,28 @@ class Registration:
     blocked_reason: str | None
     credentials_delivered_at: datetime | None
     group_id: strawberry.Private[int | None]
+    #: The group when the caller already loaded it for a whole page (see ``preload_groups``).
+    preloaded_group: strawberry.Private[models.Group | None] = None
 
     @strawberry.field
-    async def group(self, info: Info) -> Annotated[Group, strawberry.lazy("graph.groups")] | None:
-        from graph.groups import Group
-
+    def group(self, info: Info) -> Annotated[Group, strawberry.lazy("graph.groups")] | None:
+        # Synchronous when the group is preloaded, so a page of 500 needs no awaitable
+        # per row; otherwise a coroutine through the request's DataLoader.
         if self.group_id is None:
             return None
+        if self.preloaded_group is not None:
+            return _group(self.preloaded_group)
+        return self._load_group(info)  # type: ignore[return-value]
+
+    async def _load_group(self, info: Info) -> Group | None:
+        assert self.group_id is not None
         group = await info.context.loaders.group.load(self.group_id)
-        return Group.from_model(group) if group else None
+        return _group(group) if group else None
 
     @classmethod
-    def from_model(cls, registration: models.Registration) -> Registration:
+    def from_model(
+        cls, registration: models.Registration, groups: dict[int, models.Group] | None = None
+    ) -> Registration:
         return cls(
             id=strawberry.ID(registration.device_id),
             status=registration.status,
@@ -67,6 +77,7 @@ class Registration:
             blocked_reason=registration.blocked_reason,
             credentials_delivered_at=registration.credentials_delivered_at,
             group_id=registration.group_id,
+            preloaded_group=(groups or {}).get(registration.group_id or 0),
         )
 
 
@@ -83,11 +94,14 @@ class RegistrationConnection:
     total_count: int
 
     @classmethod
-    def from_page(cls, page: CountedPage[models.Registration]) -> RegistrationConnection:
+    async def from_page(
+        cls, page: CountedPage[models.Registration], info: Info
+    ) -> RegistrationConnection:
+        groups = await preload_groups(page.items, info)
         edges = [
             RegistrationEdge(
                 cursor=encode_cursor(registrations.CURSOR_KIND, r.device_id),
-                node=Registration.from_model(r),
+                node=Registration.from_model(r, groups),
             )
             for r in page.items
         ]
@@ -96,6 +110,19 @@ class RegistrationConnection:
             page_info=PageInfo.after([e.cursor for e in edges], page.has_next_page),
             total_count=page.total_count,
         )
+
+
+def _group(group: models.Group) -> Group:
+    from graph.groups import Group
+
+    return Group.from_model(group)
+
+
+async def preload_groups(rows: list[models.Registration], info: Info) -> dict[int, models.Group]:
+    """The groups of ``rows`` through the request's DataLoader: one query for a whole list."""
+    ids = sorted({r.group_id for r in rows if r.group_id is not None})
+    found = await info.context.loaders.group.load_many(ids)
+    return {group_id: group for group_id, group in zip(ids, found, strict=True) if group}
 
 
 # ---------------------------------------------------------------- problems
@@ -200,7 +227,9 @@ class AcceptAllResult:
     )
 
     @classmethod
-    def from_outcome(cls, outcome: registrations.AcceptAllOutcome) -> AcceptAllResult:
+    def from_outcome(
+        cls, outcome: registrations.AcceptAllOutcome, groups: dict[int, models.Group]
+    ) -> AcceptAllResult:
         not_accepted = [
             DeviceProblem(
                 code="SECURITY_TOKEN_REQUIRED",
@@ -223,7 +252,7 @@ class AcceptAllResult:
                 f"accepted: {ids}{more}. Accept each one with its security token."
             )
         return cls(
-            accepted=[Registration.from_model(r) for r in outcome.accepted],
+            accepted=[Registration.from_model(r, groups) for r in outcome.accepted],
             not_accepted=not_accepted,
             warning=warning,
         )
@@ -259,7 +288,7 @@ class RegistrationQueries:
         page = await registrations.list_registrations(
             info.context.caller, given(status), given(group_id), first, given(after)
         )
-        return RegistrationConnection.from_page(page)
+        return await RegistrationConnection.from_page(page, info)
 
 
 @strawberry.type
@@ -280,7 +309,8 @@ class RegistrationMutations:
                 message=refused.message,
                 problems=[DeviceProblem.from_error(p) for p in refused.problems],
             )
-        return RegisterSuccess(registrations=[Registration.from_model(r) for r in created])
+        groups = await preload_groups(created, info)
+        return RegisterSuccess(registrations=[Registration.from_model(r, groups) for r in created])
 
     @strawberry.mutation(permission_classes=[can(Permission.DEVICE_CONTROL_ADMIN)])
     async def accept(
@@ -300,7 +330,8 @@ class RegistrationMutations:
 
     @strawberry.mutation(permission_classes=[can(Permission.DEVICE_CONTROL_ADMIN)])
     async def accept_all(self, info: Info) -> AcceptAllResult:
-        return AcceptAllResult.from_outcome(await registrations.accept_all(info.context.caller))
+        outcome = await registrations.accept_all(info.context.caller)
+        return AcceptAllResult.from_outcome(outcome, await preload_groups(outcome.accepted, info))
 
     @strawberry.mutation(permission_classes=[can(Permission.DEVICE_CONTROL_ADMIN)])
     async def remove_registration(self, info: Info, id: strawberry.ID) -> RemoveResult:

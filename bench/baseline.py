@@ -1,0 +1,131 @@
+"""Baselines: the least a Python server does for each benchmarked job, measured in the same run.
+
+- ``POST /broadcast`` stamps the time and sends ``{"at": ...}`` to every open
+  ``/ws`` socket, one after another on the event loop (fan-out baseline).
+- ``POST /poll`` reads a device poll body and runs the same single indexed
+  SELECT as Gatehouse, with asyncpg, no ORM and no authentication, answering
+  404 (device poll baseline).
+- ``GET /registrations`` fetches 500 registrations with the raw driver and
+  serializes them to the JSON Gatehouse answers (list baseline).
+
+The database comes from ``BENCH_DATABASE_URL`` (only the fan-out baseline works
+without one).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+sockets: set[WebSocket] = set()
+pool: asyncpg.Pool | None = None
+
+NOT_FOUND = json.dumps({"error": "devicecontrol/Not Found", "message": "not available"})
+
+
+async def ws(websocket: WebSocket) -> None:
+    await websocket.accept()
+    sockets.add(websocket)
+    try:
+        while True:
+            await websocket.receive_text()
+    except WebSocketDisconnect:
+        pass
+    finally:
+        sockets.discard(websocket)
+
+
+async def broadcast(request: Request) -> JSONResponse:
+    message = json.dumps({"at": time.time()})
+    for socket in list(sockets):
+        await socket.send_text(message)
+    return JSONResponse({"sent": len(sockets)})
+
+
+async def poll(request: Request) -> Response:
+    assert pool is not None
+    body = json.loads(await request.body())
+    await pool.fetchrow(
+        "SELECT device_id, status, credentials_delivered_at FROM registrations "
+        "WHERE device_id = $1",
+        body["id"],
+    )
+    return Response(NOT_FOUND, status_code=404, media_type="application/json")
+
+
+def _iso(value: object) -> object:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+async def registrations(request: Request) -> Response:
+    assert pool is not None
+    rows = await pool.fetch(
+        "SELECT device_id, status, owner, group_id FROM registrations "
+        "WHERE tenant_id = $1 ORDER BY device_id LIMIT 501",
+        "management",
+    )
+    total = await pool.fetchval(
+        "SELECT count(*) FROM registrations WHERE tenant_id = $1", "management"
+    )
+    edges = [
+        {
+            "cursor": row["device_id"],
+            "node": {
+                "id": row["device_id"],
+                "status": row["status"],
+                "owner": row["owner"],
+                "group": None if row["group_id"] is None else {"id": str(row["group_id"])},
+            },
+        }
+        for row in rows[:500]
+    ]
+    body = {
+        "data": {
+            "registrations": {
+                "totalCount": total,
+                "edges": edges,
+                "pageInfo": {
+                    "hasNextPage": len(rows) > 500,
+                    "endCursor": edges[-1]["cursor"] if edges else None,
+                },
+            }
+        }
+    }
+    return Response(json.dumps(body), media_type="application/json")
+
+
+async def health(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    global pool
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if url:
+        pool = await asyncpg.create_pool(url.replace("postgres://", "postgresql://", 1))
+    yield
+    if pool is not None:
+        await pool.close()
+
+
+app = Starlette(
+    routes=[
+        WebSocketRoute("/ws", ws),
+        Route("/broadcast", broadcast, methods=["POST"]),
+        Route("/poll", poll, methods=["POST"]),
+        Route("/registrations", registrations),
+        Route("/health", health),
+    ],
+    lifespan=lifespan,
+)

@@ -1,0 +1,255 @@
+"""The request-path benchmarks: device poll storm, a 500-row page, acceptAll, bulk register.
+
+Each Gatehouse figure is measured beside a baseline doing the same job with the
+raw driver (``bench/baseline.py`` or one hand-written statement), in the same
+run on the same database, because one machine's absolute times vary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from bench.processes import Server
+
+POLL_SECONDS = 10
+POLL_CONNECTIONS = 32
+STORM_DEVICES = 1000
+LIST_REQUESTS = 30
+ACCEPT_ALL_DEVICES = 10_000
+REGISTER_DEVICES = 1000
+
+REGISTER = "mutation($d: [RegisterDeviceInput!]!) { register(devices: $d) { __typename } }"
+LIST = """{ registrations(first: 500) {
+  totalCount
+  edges { cursor node { id status owner group { id } } }
+  pageInfo { hasNextPage endCursor }
+} }"""
+ACCEPT_ALL = "mutation { acceptAll { accepted { id } notAccepted { id } warning } }"
+
+
+@dataclass
+class Row:
+    scenario: str
+    gatehouse: float
+    baseline: float
+    unit: str
+    target: str
+    met: bool
+    note: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.gatehouse / self.baseline if self.baseline else float("nan")
+
+
+def ensure_wrk() -> str:
+    """The path of wrk, installing Debian's package when it is missing."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("installing wrk from Debian's packages ...", flush=True)
+    subprocess.run(["apt-get", "update", "-qq"], check=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    found = shutil.which("wrk")
+    if not found:
+        raise RuntimeError("wrk could not be installed")
+    return found
+
+
+def _wrk_script(path: str, authorization: str | None, devices: int) -> str:
+    header = f'wrk.headers["Authorization"] = "{authorization}"\n' if authorization else ""
+    return (
+        'wrk.method = "POST"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f"{header}"
+        "local n = 0\n"
+        "request = function()\n"
+        "  n = n + 1\n"
+        f"  local body = '{{\"id\": \"storm-' .. (n % {devices}) .. '\"}}'\n"
+        f'  return wrk.format(nil, "{path}", nil, body)\n'
+        "end\n"
+    )
+
+
+def run_wrk(wrk: str, url: str, path: str, authorization: str | None) -> float:
+    """Requests per second of ``POST path`` over POLL_SECONDS (404s count: they are answers)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_wrk_script(path, authorization, STORM_DEVICES))
+    output = subprocess.run(
+        [
+            wrk,
+            "-t1",
+            f"-c{POLL_CONNECTIONS}",
+            f"-d{POLL_SECONDS}s",
+            "-s",
+            script.name,
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=POLL_SECONDS + 30,
+    ).stdout
+    Path(script.name).unlink()
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if not match:
+        raise RuntimeError(f"unexpected wrk output:\n{output}")
+    return float(match.group(1))
+
+
+async def _graphql(
+    http: httpx.AsyncClient, server: Server, auth: str, query: str, **v: object
+) -> dict:
+    response = await http.post(
+        f"{server.url}/graphql",
+        json={"query": query, "variables": v},
+        headers={"Authorization": auth},
+    )
+    body: dict = response.json()
+    if "errors" in body:
+        raise RuntimeError(body["errors"])
+    return body
+
+
+async def _register(http: httpx.AsyncClient, server: Server, auth: str, ids: list[str]) -> None:
+    for start in range(0, len(ids), 1000):
+        chunk = [{"id": i} for i in ids[start : start + 1000]]
+        body = await _graphql(http, server, auth, REGISTER, d=chunk)
+        assert body["data"]["register"]["__typename"] == "RegisterSuccess", body
+
+
+async def poll_storm(
+    wrk: str, server: Server, baseline: Server, db: asyncpg.Connection, admin: str, bootstrap: str
+) -> Row:
+    ids = [f"storm-{n}" for n in range(STORM_DEVICES)]
+    async with httpx.AsyncClient(timeout=60) as http:
+        await _register(http, server, admin, ids)
+        semaphore = asyncio.Semaphore(20)
+
+        async def first_contact(device_id: str) -> None:
+            async with semaphore:
+                await http.post(
+                    f"{server.url}/devicecontrol/deviceCredentials",
+                    json={"id": device_id},
+                    headers={"Authorization": bootstrap},
+                )
+
+        await asyncio.gather(*(first_contact(i) for i in ids))
+    state = (
+        "SELECT sum(xmin::text::bigint), count(*) FROM registrations WHERE device_id LIKE 'storm-%'"
+    )
+    before = await db.fetchrow(state)
+    events_before = await db.fetchval("SELECT count(*) FROM registration_events")
+    gatehouse = run_wrk(wrk, server.url, "/devicecontrol/deviceCredentials", bootstrap)
+    base = run_wrk(wrk, baseline.url, "/poll", None)
+    after = await db.fetchrow(state)
+    events_after = await db.fetchval("SELECT count(*) FROM registration_events")
+    writes = (before != after) + (events_after - events_before)
+    ratio = gatehouse / base
+    return Row(
+        "device poll of a pending device (requests/s)",
+        gatehouse,
+        base,
+        "req/s",
+        "≥ 60% of baseline, 0 writes",
+        ratio >= 0.6 and writes == 0,
+        f"{ratio:.0%} of baseline; rows or events written by the storm: {writes}",
+    )
+
+
+async def list_page(server: Server, baseline: Server, admin: str) -> Row:
+    async with httpx.AsyncClient(timeout=60) as http:
+        await _graphql(http, server, admin, LIST)  # warm up (login cache, code paths)
+        await http.get(f"{baseline.url}/registrations")
+        ours, theirs = [], []
+        for _ in range(LIST_REQUESTS):
+            started = time.perf_counter()
+            body = await _graphql(http, server, admin, LIST)
+            ours.append(time.perf_counter() - started)
+            assert len(body["data"]["registrations"]["edges"]) == 500
+            started = time.perf_counter()
+            response = await http.get(f"{baseline.url}/registrations")
+            theirs.append(time.perf_counter() - started)
+            assert len(response.json()["data"]["registrations"]["edges"]) == 500
+    gatehouse, base = statistics.median(ours) * 1000, statistics.median(theirs) * 1000
+    return Row(
+        "registrations(first: 500) over HTTP (median latency)",
+        gatehouse,
+        base,
+        "ms",
+        "≤ 3x baseline",
+        gatehouse <= 3 * base,
+        f"{gatehouse / base:.1f}x baseline",
+    )
+
+
+async def accept_all(server: Server, db: asyncpg.Connection, admin: str) -> Row:
+    ids = [f"acc-{n:05}" for n in range(ACCEPT_ALL_DEVICES)]
+    pending = (
+        "UPDATE registrations SET status = 'PENDING_ACCEPTANCE', connected_at = now(), "
+        "accepted_at = NULL, accepted_by = NULL WHERE device_id LIKE 'acc-%'"
+    )
+    async with httpx.AsyncClient(timeout=120) as http:
+        await _register(http, server, admin, ids)
+        await db.execute(pending)  # as if every device had connected
+        # Only these 10,000 are pending: the poll storm's devices are done with.
+        await db.execute("DELETE FROM registrations WHERE device_id LIKE 'storm-%'")
+        started = time.perf_counter()
+        body = await _graphql(http, server, admin, ACCEPT_ALL)
+        gatehouse = time.perf_counter() - started
+    assert len(body["data"]["acceptAll"]["accepted"]) == ACCEPT_ALL_DEVICES
+    await db.execute(pending)
+    started = time.perf_counter()
+    await db.execute(
+        "UPDATE registrations SET status = 'ACCEPTED', accepted_at = now(), updated_at = now(), "
+        "accepted_by = 'management/admin' "
+        "WHERE tenant_id = 'management' AND status = 'PENDING_ACCEPTANCE' AND uses_token = false"
+    )
+    base = time.perf_counter() - started
+    return Row(
+        f"acceptAll of {ACCEPT_ALL_DEVICES:,} pending",
+        gatehouse * 1000,
+        base * 1000,
+        "ms",
+        "≤ 1 s",
+        gatehouse <= 1.0,
+        "the answer lists all 10,000; statement count pinned by tests/graph/test_query_counts.py",
+    )
+
+
+async def register_many(server: Server, db: asyncpg.Connection, admin: str) -> Row:
+    ids = [f"bulk-{n:04}" for n in range(REGISTER_DEVICES)]
+    async with httpx.AsyncClient(timeout=60) as http:
+        started = time.perf_counter()
+        await _register(http, server, admin, ids)
+        gatehouse = time.perf_counter() - started
+    rows = [(f"raw-{n:04}",) for n in range(REGISTER_DEVICES)]
+    started = time.perf_counter()
+    await db.executemany(
+        "INSERT INTO registrations (device_id, tenant_id, status, owner, uses_token, "
+        "failed_attempts, created_at, updated_at) "
+        "VALUES ($1, 'management', 'WAITING_FOR_CONNECTION', 'management/admin', false, 0, "
+        "now(), now())",
+        rows,
+    )
+    base = time.perf_counter() - started
+    return Row(
+        f"register of {REGISTER_DEVICES:,} devices in one call",
+        gatehouse * 1000,
+        base * 1000,
+        "ms",
+        "≤ 1 s",
+        gatehouse <= 1.0,
+        "baseline: one executemany INSERT of the same rows",
+    )
