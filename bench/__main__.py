@@ -111,6 +111,9 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5, help="status changes to deliver")
     parser.add_argument("--output", default="bench/results/bench.json")
+    parser.add_argument(
+        "--only", choices=["paths", "fanout"], help="run one group of benchmarks only"
+    )
     args = parser.parse_args()
 
     database_url = asyncio.run(fresh_database(args.database_url))
@@ -118,26 +121,30 @@ def main() -> None:
         GATEHOUSE_ADMIN_PASSWORD=ADMIN_PASSWORD,
         GATEHOUSE_BOOTSTRAP_PASSWORD=BOOTSTRAP_PASSWORD,
     )
+    rows: list[scenarios.Row] = []
+    results: list[fanout.Result] = []
     with tempfile.TemporaryDirectory() as cwd:
-        rows = asyncio.run(request_paths(Path(cwd), database_url, env))
-        print(scenario_table(rows), flush=True)
-        database_url = asyncio.run(fresh_database(args.database_url))
-        results = asyncio.run(
-            fanout.run(
-                Path(cwd),
-                database_url,
-                args.redis_url,
-                args.subscribers,
-                args.rounds,
-                basic("admin", ADMIN_PASSWORD),
-                basic("devicebootstrap", BOOTSTRAP_PASSWORD),
-                env,
+        if args.only != "fanout":
+            rows = asyncio.run(request_paths(Path(cwd), database_url, env))
+            print(scenario_table(rows), flush=True)
+            database_url = asyncio.run(fresh_database(args.database_url))
+        if args.only != "paths":
+            results = asyncio.run(
+                fanout.run(
+                    Path(cwd),
+                    database_url,
+                    args.redis_url,
+                    args.subscribers,
+                    args.rounds,
+                    basic("admin", ADMIN_PASSWORD),
+                    basic("devicebootstrap", BOOTSTRAP_PASSWORD),
+                    env,
+                )
             )
-        )
-    print()
-    print(table(results))
-    for line in verdicts(results):
-        print(line)
+            print()
+            print(table(results))
+            for line in verdicts(results):
+                print(line)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     report = {

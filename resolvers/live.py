@@ -262,11 +262,13 @@ async def stream(
             subscriber.lagging = True  # start by reading the log after the cursor
         while True:
             item = await subscriber.next()
-            if item is not None:
-                pages: AsyncIterator[list[LiveEvent]] = _single(item)
-            else:
-                pages = _log_pages(actor.tenant_id, last)
-            async for page in pages:
+            if item is not None:  # the live path: one event at a time, kept lean
+                if item.event.seq > last and item.event.tenant_id == actor.tenant_id:
+                    last = item.event.seq
+                    if wanted is None or item.event.status in wanted:
+                        yield item
+                continue
+            async for page in _log_pages(actor.tenant_id, last):  # catching up
                 for live_event in page:
                     event = live_event.event
                     if event.seq <= last or event.tenant_id != actor.tenant_id:
@@ -276,10 +278,6 @@ async def stream(
                         yield live_event
     finally:
         hub.leave(feed, subscriber)
-
-
-async def _single(item: LiveEvent) -> AsyncIterator[list[LiveEvent]]:
-    yield [item]
 
 
 async def _log_pages(tenant_id: str, after_seq: int) -> AsyncIterator[list[LiveEvent]]:
