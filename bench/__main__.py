@@ -124,10 +124,6 @@ def main() -> None:
     rows: list[scenarios.Row] = []
     results: list[fanout.Result] = []
     with tempfile.TemporaryDirectory() as cwd:
-        if args.only != "fanout":
-            rows = asyncio.run(request_paths(Path(cwd), database_url, env))
-            print(scenario_table(rows), flush=True)
-            database_url = asyncio.run(fresh_database(args.database_url))
         if args.only != "paths":
             results = asyncio.run(
                 fanout.run(
@@ -141,10 +137,14 @@ def main() -> None:
                     env,
                 )
             )
-            print()
-            print(table(results))
+            print(table(results), flush=True)
             for line in verdicts(results):
                 print(line)
+        if args.only != "fanout":
+            database_url = asyncio.run(fresh_database(args.database_url))
+            rows = asyncio.run(request_paths(Path(cwd), database_url, env))
+            print()
+            print(scenario_table(rows), flush=True)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     report = {
