@@ -23,7 +23,7 @@ from graph.devicecontrol import credentials_endpoint
 from graph.schema import build_schema
 from graph.settings import Settings
 from graph.shared_execution import SharedJson
-from graph.websockets import TransportWSHandler, WebSocketRejected, authenticate_websocket
+from graph.websockets import TransportWSHandler, authenticate_websocket
 from models.config import orm_config
 from resolvers import live
 from resolvers.auth import Authenticator
@@ -69,18 +69,11 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        # graphql-transport-ws authenticated in its handler already; this serves legacy graphql-ws.
+        # graphql-transport-ws authenticated in its handler already; this serves legacy
+        # graphql-ws, whose handler answers the raised rejection with connection_error.
         if context.actor is None:
-            try:
-                await authenticate_websocket(context, context.connection_params or {})
-            except WebSocketRejected as rejected:
-                raise ConnectionRejected(rejected) from None
+            await authenticate_websocket(context, context.connection_params or {})
         return await super().on_ws_connect(context)
-
-
-class ConnectionRejected(WebSocketRejected):
-    def __init__(self, rejected: WebSocketRejected) -> None:
-        super().__init__(rejected.close_code, rejected.reason)
 
 
 async def health(request: Request) -> JSONResponse:
