@@ -174,9 +174,7 @@ async def _first_contact(registration: PollState, security_token: str | None) ->
     )
 
 
-async def _deliver(
-    registration: PollState, security_token: str | None
-) -> IssuedCredentials | None:
+async def _deliver(registration: PollState, security_token: str | None) -> IssuedCredentials | None:
     if registration.uses_token and not (
         security_token and await verify_password(registration.token_hash, security_token)
     ):
