@@ -5,16 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from tests.conftest import SET_TENANT_OPTION as SET
 from tests.conftest import GraphQLClient
-
-SET = """
-mutation($category: String!, $key: String!, $value: String!) {
-  setTenantOption(category: $category, key: $key, value: $value) {
-    __typename
-    ... on TenantOption { category key value }
-    ... on InvalidOption { code message }
-  }
-}"""
 
 GET = """
 query($category: String!, $key: String!) {
