@@ -35,7 +35,7 @@ class IssuedCredentials:
     device_id: str
     tenant_id: str
     username: str
-    password: str = ""
+    password: str
 
     def __repr__(self) -> str:  # keep the password out of logs and tracebacks
         return f"IssuedCredentials(device_id={self.device_id!r}, username={self.username!r})"

@@ -37,7 +37,7 @@ from resolvers.groups import find_group, parse_group_id
 from resolvers.pagination import CountedPage, decode_cursor, page_size
 from resolvers.passwords import verify_password
 from resolvers.permissions import Actor, Permission
-from resolvers.token_policy import Check, SecurityTokenPolicy, accept_check
+from resolvers.token_policy import Check, accept_check, accepted_without_token
 
 log = logging.getLogger(__name__)
 
@@ -310,37 +310,22 @@ async def _apply_accept_decision(
     previous = registration.status
     registration.updated_at = at
     if accepted:
+        kind = RegistrationEventKind.ACCEPTED
         registration.status = RegistrationStatus.ACCEPTED
         registration.accepted_at = at
         registration.accepted_by = actor.name
-        await registration.save(
-            update_fields=["status", "accepted_at", "accepted_by", "updated_at"]
-        )
-        await events.append(
-            events.new_event(
-                actor.tenant_id,
-                registration.device_id,
-                RegistrationEventKind.ACCEPTED,
-                status=registration.status,
-                previous_status=previous,
-                actor=actor.name,
-                at=at,
+        changed = ["status", "accepted_at", "accepted_by", "updated_at"]
+    else:
+        registration.failed_attempts += 1
+        kind = RegistrationEventKind.TOKEN_REJECTED
+        if registration.failed_attempts >= limit:
+            kind = RegistrationEventKind.BLOCKED
+            registration.status = RegistrationStatus.BLOCKED
+            registration.blocked_reason = (
+                f"blocked after {registration.failed_attempts} failed security token attempts"
             )
-        )
-        log.info("%s accepted device %s", actor.name, registration.device_id)
-        return None
-
-    registration.failed_attempts += 1
-    kind = RegistrationEventKind.TOKEN_REJECTED
-    if registration.failed_attempts >= limit:
-        kind = RegistrationEventKind.BLOCKED
-        registration.status = RegistrationStatus.BLOCKED
-        registration.blocked_reason = (
-            f"blocked after {registration.failed_attempts} failed security token attempts"
-        )
-    await registration.save(
-        update_fields=["failed_attempts", "status", "blocked_reason", "updated_at"]
-    )
+        changed = ["failed_attempts", "status", "blocked_reason", "updated_at"]
+    await registration.save(update_fields=changed)
     await events.append(
         events.new_event(
             actor.tenant_id,
@@ -352,6 +337,9 @@ async def _apply_accept_decision(
             at=at,
         )
     )
+    if accepted:
+        log.info("%s accepted device %s", actor.name, registration.device_id)
+        return None
     log.info(
         "%s: security token rejected for device %s (%d/%d)",
         actor.name,
@@ -401,14 +389,20 @@ async def accept_all(actor: Actor) -> AcceptAllOutcome:
     async with in_transaction() as connection:
         await events.lock_tenant_log(tenant_id)
         at = utcnow()
-        candidates = Registration.filter(tenant_id=tenant_id, status=PENDING)
-        if policy is SecurityTokenPolicy.OPTIONAL:
-            candidates = candidates.filter(uses_token=False)
+        # Which devices need no token follows from the policy table itself.
+        acceptable = [used for used in (False, True) if accepted_without_token(policy, used)]
+        candidates = Registration.filter(
+            tenant_id=tenant_id, status=PENDING, uses_token__in=acceptable
+        )
         accepted: list[Registration] = []
-        if policy is not SecurityTokenPolicy.REQUIRED:
+        if acceptable:
             accepted = await candidates.order_by("device_id")
         if accepted:
-            where = "tenant_id = {} AND status = {}"
+            where = (
+                "tenant_id = {} AND status = {} AND uses_token IN ("
+                + ", ".join("{}" for _ in acceptable)
+                + ")"
+            )
             params: list[object] = [
                 RegistrationEventKind.ACCEPTED.value,
                 RegistrationStatus.ACCEPTED.value,
@@ -417,10 +411,8 @@ async def accept_all(actor: Actor) -> AcceptAllOutcome:
                 at,
                 tenant_id,
                 PENDING.value,
+                *acceptable,
             ]
-            if policy is SecurityTokenPolicy.OPTIONAL:
-                where += " AND uses_token = {}"
-                params.append(False)
             marks = _placeholders(connection.capabilities.dialect, len(params))
             if connection.capabilities.dialect == "postgres":
                 marks[4] += "::timestamptz"
