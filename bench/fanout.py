@@ -24,6 +24,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from bench.processes import Server, free_port, run_env, start_process, start_server
+from bench.scenarios import register_devices
 
 SUBSCRIPTION = """subscription { registrationEvents(status: [PENDING_ACCEPTANCE]) { id at } }"""
 
@@ -126,16 +127,7 @@ async def gatehouse_fanout(
     async with httpx.AsyncClient(timeout=60) as http:
         slug = "".join(c if c.isalnum() else "-" for c in name)
         ids = [f"fanout-{slug}-{n}" for n in range(rounds)]
-        response = await http.post(
-            f"{servers[0].url}/graphql",
-            json={
-                "query": "mutation($d: [RegisterDeviceInput!]!) "
-                "{ register(devices: $d) { __typename } }",
-                "variables": {"d": [{"id": i} for i in ids]},
-            },
-            headers={"Authorization": admin_auth},
-        )
-        assert response.json()["data"]["register"]["__typename"] == "RegisterSuccess"
+        await register_devices(http, servers[0], admin_auth, ids)
         rss_before = sum(s.rss_mib() for s in servers)
         connections = await open_many([s.ws_url for s in servers], admin_auth, subscribers)
         await asyncio.sleep(2)  # let every subscription join its feed

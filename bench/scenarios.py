@@ -122,7 +122,10 @@ async def _graphql(
     return body
 
 
-async def _register(http: httpx.AsyncClient, server: Server, auth: str, ids: list[str]) -> None:
+async def register_devices(
+    http: httpx.AsyncClient, server: Server, auth: str, ids: list[str]
+) -> None:
+    """Register ``ids`` in calls of at most 1,000 devices; fails unless every call succeeds."""
     for start in range(0, len(ids), 1000):
         chunk = [{"id": i} for i in ids[start : start + 1000]]
         body = await _graphql(http, server, auth, REGISTER, d=chunk)
@@ -134,7 +137,7 @@ async def poll_storm(
 ) -> Row:
     ids = [f"storm-{n}" for n in range(STORM_DEVICES)]
     async with httpx.AsyncClient(timeout=60) as http:
-        await _register(http, server, admin, ids)
+        await register_devices(http, server, admin, ids)
         semaphore = asyncio.Semaphore(20)
 
         async def first_contact(device_id: str) -> None:
@@ -201,7 +204,7 @@ async def accept_all(server: Server, db: asyncpg.Connection, admin: str) -> Row:
         "accepted_at = NULL, accepted_by = NULL WHERE device_id LIKE 'acc-%'"
     )
     async with httpx.AsyncClient(timeout=120) as http:
-        await _register(http, server, admin, ids)
+        await register_devices(http, server, admin, ids)
         await db.execute(pending)  # as if every device had connected
         # Only these 10,000 are pending: the poll storm's devices are done with.
         await db.execute("DELETE FROM registrations WHERE device_id LIKE 'storm-%'")
@@ -232,7 +235,7 @@ async def register_many(server: Server, db: asyncpg.Connection, admin: str) -> R
     ids = [f"bulk-{n:04}" for n in range(REGISTER_DEVICES)]
     async with httpx.AsyncClient(timeout=60) as http:
         started = time.perf_counter()
-        await _register(http, server, admin, ids)
+        await register_devices(http, server, admin, ids)
         gatehouse = time.perf_counter() - started
     rows = [(f"raw-{n:04}",) for n in range(REGISTER_DEVICES)]
     started = time.perf_counter()

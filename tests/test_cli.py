@@ -93,37 +93,25 @@ def test_passwords_from_environment_are_used_and_not_printed(
     assert me.json()["data"]["me"]["permissions"] == ["DEVICE_BOOTSTRAP"]
 
 
-def test_bad_setting_stops_with_a_message_naming_the_variable(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [GATEHOUSE, "serve"],
-        cwd=tmp_path,
-        env=run_env(GATEHOUSE_PORT="eighty"),
-        capture_output=True,
-        text=True,
-        timeout=30,
+def gatehouse(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the ``gatehouse`` command to completion (bounded to a minute)."""
+    return subprocess.run(
+        [GATEHOUSE, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
     )
+
+
+def test_bad_setting_stops_with_a_message_naming_the_variable(tmp_path: Path) -> None:
+    result = gatehouse(tmp_path, run_env(GATEHOUSE_PORT="eighty"), "serve")
     assert result.returncode == 2
     assert "GATEHOUSE_PORT" in result.stderr
 
 
 def test_short_admin_password_is_refused_at_start(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [GATEHOUSE, "migrate"],
-        cwd=tmp_path,
-        env=run_env(GATEHOUSE_ADMIN_PASSWORD="short"),
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = gatehouse(tmp_path, run_env(GATEHOUSE_ADMIN_PASSWORD="short"), "migrate")
     # migrate does not create accounts, so it succeeds; serve refuses the password.
     assert result.returncode == 0, result.stderr
-    result = subprocess.run(
-        [GATEHOUSE, "serve", "--port", str(free_port())],
-        cwd=tmp_path,
-        env=run_env(GATEHOUSE_ADMIN_PASSWORD="short"),
-        capture_output=True,
-        text=True,
-        timeout=30,
+    result = gatehouse(
+        tmp_path, run_env(GATEHOUSE_ADMIN_PASSWORD="short"), "serve", "--port", str(free_port())
     )
     assert result.returncode == 2
     assert "at least 8 characters" in result.stderr
@@ -135,26 +123,12 @@ def test_migrate_applies_migrations_to_postgres(tmp_path: Path) -> None:
     admin_url = url.rsplit("/", 1)[0] + "/postgres"
     _psql(admin_url, "DROP DATABASE IF EXISTS gatehouse_cli_migrate")
     _psql(admin_url, "CREATE DATABASE gatehouse_cli_migrate")
-    result = subprocess.run(
-        [GATEHOUSE, "migrate"],
-        cwd=tmp_path,
-        env=run_env(GATEHOUSE_DATABASE_URL=scratch),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = gatehouse(tmp_path, run_env(GATEHOUSE_DATABASE_URL=scratch), "migrate")
     assert result.returncode == 0, result.stderr
     tables = _psql(scratch, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
     assert {"tenants", "users", "groups", "tenant_options"} <= set(tables.split())
     # Applying again changes nothing and succeeds.
-    again = subprocess.run(
-        [GATEHOUSE, "migrate"],
-        cwd=tmp_path,
-        env=run_env(GATEHOUSE_DATABASE_URL=scratch),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    again = gatehouse(tmp_path, run_env(GATEHOUSE_DATABASE_URL=scratch), "migrate")
     assert again.returncode == 0, again.stderr
     _psql(admin_url, "DROP DATABASE gatehouse_cli_migrate WITH (FORCE)")
 
@@ -171,8 +145,7 @@ def _psql(url: str, sql: str) -> str:
 
 
 def test_export_schema_prints_the_committed_schema(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [GATEHOUSE, "export-schema"], capture_output=True, text=True, timeout=60, check=True
-    )
+    result = gatehouse(tmp_path, run_env(), "export-schema")
+    assert result.returncode == 0, result.stderr
     committed = (Path(__file__).parents[1] / "schema.graphql").read_text()
     assert result.stdout == committed

@@ -17,6 +17,7 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
+from bench.scenarios import register_devices
 from tests.conftest import DATABASE_VARIABLE, REDIS_VARIABLE, service_url
 from tests.servers import ADMIN_PASSWORD, BOOTSTRAP_PASSWORD, Server, Subscriber, basic, run_env
 from tests.servers import start_server as start
@@ -70,26 +71,21 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+def start_two(cwd: Path, env: dict[str, str], servers: list[Server]) -> tuple[Server, Server]:
+    """Two server processes on the same database and Redis (stopped by the ``servers`` fixture)."""
+    for _ in range(2):
+        servers.append(start(cwd, env))
+    return servers[-2], servers[-1]
+
+
 async def register(http: httpx.AsyncClient, server: Server, *ids: str) -> None:
-    response = await http.post(
-        f"{server.url}/graphql",
-        json={
-            "query": "mutation($d: [RegisterDeviceInput!]!) "
-            "{ register(devices: $d) { __typename } }",
-            "variables": {"d": [{"id": i} for i in ids]},
-        },
-        headers={"Authorization": ADMIN},
-    )
-    assert response.json()["data"]["register"]["__typename"] == "RegisterSuccess", response.text
+    await register_devices(http, server, ADMIN, list(ids))
 
 
 async def test_mutation_on_one_process_reaches_subscribers_on_both(
     tmp_path: Path, cluster_env: dict[str, str], servers: list[Server], http: httpx.AsyncClient
 ) -> None:
-    a = start(tmp_path, cluster_env)
-    servers.append(a)
-    b = start(tmp_path, cluster_env)
-    servers.append(b)
+    a, b = start_two(tmp_path, cluster_env, servers)
     on_a = await Subscriber.open(a.ws_url, ADMIN, EVENTS)
     on_b = await Subscriber.open(b.ws_url, ADMIN, EVENTS)
     await asyncio.sleep(0.3)
@@ -107,10 +103,7 @@ async def test_mutation_on_one_process_reaches_subscribers_on_both(
 async def test_no_event_lost_when_redis_connections_drop(
     tmp_path: Path, cluster_env: dict[str, str], servers: list[Server], http: httpx.AsyncClient
 ) -> None:
-    a = start(tmp_path, cluster_env)
-    servers.append(a)
-    b = start(tmp_path, cluster_env)
-    servers.append(b)
+    a, b = start_two(tmp_path, cluster_env, servers)
     subscriber = await Subscriber.open(b.ws_url, ADMIN, EVENTS)
     await asyncio.sleep(0.3)
     await register(http, a, "before-drop")
