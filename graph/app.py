@@ -1,85 +1,52 @@
-"""The Starlette application: ``/graphql`` (HTTP, websockets, GraphiQL) and ``/health``."""
+"""The Starlette application, assembled from every surface's own ``routes()``."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.types.unset import UnsetType
+from starlette.routing import BaseRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
-from graph.auth import BasicAuthGate, new_request_id
-from graph.context import Context
-from graph.devicecontrol import credentials_endpoint
-from graph.schema import build_schema
+from graph.graphql import view
+from graph.http.access import Checks
+from graph.http.addresses import ClientAddresses
+from graph.http.gate import Gatekeeper
+from graph.rest import device_credentials, health
+from graph.services import Services
 from graph.settings import Settings
-from graph.shared_execution import SharedJson
-from graph.websockets import TransportWSHandler, authenticate_websocket
 from models.config import orm_config
 from resolvers import live
 from resolvers.auth import Authenticator
 from resolvers.brokers import broker_for
-from resolvers.health import database_reachable
 from resolvers.live import EventHub
 
 log = logging.getLogger("gatehouse")
 
-
-class GatehouseGraphQL(GraphQL[Context, None]):
-    graphql_transport_ws_handler_class = TransportWSHandler
-
-    def __init__(self, settings: Settings, authenticator: Authenticator) -> None:
-        super().__init__(
-            build_schema(settings),
-            graphql_ide="graphiql" if settings.graphiql else None,
-            keep_alive=True,
-            keep_alive_interval=15,
-            connection_init_wait_timeout=timedelta(seconds=10),
-            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
-        )
-        self.settings = settings
-        self.authenticator = authenticator
-        self.shared_json = SharedJson()
-
-    def encode_json(self, data: object) -> str | bytes:
-        # Websocket messages: a subscription result shared by many subscribers is
-        # encoded once (graph/shared_execution.py); everything else as usual.
-        return self.shared_json.next_message(data) or super().encode_json(data)
-
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> Context:
-        state = request.scope.get("state", {})
-        return Context(
-            request=request,
-            response=response,
-            settings=self.settings,
-            authenticator=self.authenticator,
-            request_id=state.get("request_id") or new_request_id(),
-            actor=state.get("actor"),
-        )
-
-    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        # graphql-transport-ws authenticated in its handler already; this serves legacy
-        # graphql-ws, whose handler answers the raised rejection with connection_error.
-        if context.actor is None:
-            await authenticate_websocket(context, context.connection_params or {})
-        return await super().on_ws_connect(context)
+#: Every surface of the app; each lists its own routes (see the README's map).
+SURFACES: tuple[Callable[[Services], list[BaseRoute]], ...] = (
+    view.routes,
+    health.routes,
+    device_credentials.routes,
+)
 
 
-async def health(request: Request) -> JSONResponse:
-    if await database_reachable():
-        return JSONResponse({"status": "ok"})
-    return JSONResponse({"status": "unavailable", "reason": "database unreachable"}, 503)
+def build_services(settings: Settings) -> Services:
+    authenticator = Authenticator(ttl=settings.auth_cache_seconds)
+    hub = EventHub(
+        broker_for(settings.broker_url),
+        poll_interval=settings.event_poll_seconds,
+        queue_size=settings.subscriber_queue,
+        max_lag=settings.subscriber_max_lag_seconds,
+    )
+    gate = Gatekeeper(
+        Checks(authenticator, settings.internal_networks),
+        ClientAddresses(settings.trusted_proxies),
+    )
+    return Services(settings=settings, authenticator=authenticator, hub=hub, gate=gate)
 
 
 def create_app(settings: Settings, *, manage_orm: bool = True) -> Starlette:
@@ -87,14 +54,8 @@ def create_app(settings: Settings, *, manage_orm: bool = True) -> Starlette:
 
     Tests that set up the ORM themselves pass ``manage_orm=False``.
     """
-    authenticator = Authenticator(ttl=settings.auth_cache_seconds)
-    graphql = BasicAuthGate(GatehouseGraphQL(settings, authenticator), authenticator)
-    hub = EventHub(
-        broker_for(settings.broker_url),
-        poll_interval=settings.event_poll_seconds,
-        queue_size=settings.subscriber_queue_size,
-        max_lag=settings.subscriber_max_lag_seconds,
-    )
+    services = build_services(settings)
+    hub = services.hub
     live.install(hub)
 
     @asynccontextmanager
@@ -114,21 +75,9 @@ def create_app(settings: Settings, *, manage_orm: bool = True) -> Starlette:
                 await hub.close()
 
     app = Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
-            Route("/health", health, methods=["GET"]),
-            Route(
-                "/devicecontrol/deviceCredentials",
-                credentials_endpoint(authenticator, settings.public_url),
-                methods=["POST"],
-            ),
-        ],
-        lifespan=lifespan,
+        routes=[route for surface in SURFACES for route in surface(services)], lifespan=lifespan
     )
-    app.state.settings = settings
-    app.state.authenticator = authenticator
-    app.state.hub = hub
+    app.state.services = services
     return app
 
 

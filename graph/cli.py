@@ -100,7 +100,7 @@ def _migrate(settings: Settings) -> int:
 
 
 def _export_schema(output: str | None) -> int:
-    from graph.schema import build_schema
+    from graph.graphql.schema import build_schema
 
     sdl = build_schema().as_str() + "\n"
     if output:

@@ -1,110 +1,150 @@
 """Server settings, read from the environment once and handed to ``create_app``.
 
-No other module reads the environment: the CLI calls :meth:`Settings.from_env`
-and passes the result down, and tests build a :class:`Settings` directly.
+Every field ``name`` is set by the variable ``GATEHOUSE_<NAME>`` (``port`` by
+``GATEHOUSE_PORT``), read and checked by pydantic-settings. Constructing
+:class:`Settings` directly reads nothing from the environment (tests build
+exactly the settings they want); :meth:`Settings.from_env` is the one place the
+environment is read, and a bad value raises :class:`SettingsError` naming the
+variable. The README's configuration table lists every variable.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import ipaddress
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite://gatehouse.db"
+ENV_PREFIX = "GATEHOUSE_"
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+#: Comma-separated CIDRs in the environment (``10.0.0.0/8,::1/128``).
+Networks = Annotated[tuple[Network, ...], NoDecode]
 
 
 class SettingsError(ValueError):
     """An environment variable has a value the server cannot use."""
 
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+def _networks(value: Any) -> Any:
+    if isinstance(value, str):
+        return tuple(
+            ipaddress.ip_network(part.strip()) for part in value.split(",") if part.strip()
+        )
     return value
 
 
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    lowered = raw.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+class Settings(BaseSettings):
+    """Everything configurable about one server process."""
 
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything configurable about one server process.
-
-    Each field is documented in the README's configuration table, next to the
-    environment variable that sets it.
-    """
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="ignore", env_ignore_empty=True
+    )
 
     database_url: str = DEFAULT_DATABASE_URL
     broker_url: str = "memory://"
-    admin_password: str | None = field(default=None, repr=False)
-    bootstrap_password: str | None = field(default=None, repr=False)
+    admin_password: str | None = Field(default=None, repr=False)
+    bootstrap_password: str | None = Field(default=None, repr=False)
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=1, le=65535)
     public_url: str | None = None
     graphiql: bool = True
     introspection: bool = True
-    auth_cache_seconds: int = 60
-    max_query_depth: int = 10
-    max_tokens: int = 5000
-    max_aliases: int = 30
-    event_poll_seconds: float = 2.0
-    subscriber_queue_size: int = 1000
-    subscriber_max_lag_seconds: int = 30
-    max_subscriptions_per_connection: int = 20
-    log_level: str = "INFO"
+    auth_cache_seconds: int = Field(default=60, ge=0, le=3600)
+    max_query_depth: int = Field(default=10, ge=2, le=100)
+    max_tokens: int = Field(default=5000, ge=100, le=1_000_000)
+    max_aliases: int = Field(default=30, ge=1, le=1000)
+    event_poll_ms: int = Field(default=2000, ge=50, le=60_000)
+    subscriber_queue: int = Field(default=1000, ge=10, le=1_000_000)
+    subscriber_max_lag_seconds: int = Field(default=30, ge=1, le=3600)
+    max_subscriptions_per_connection: int = Field(default=20, ge=1, le=1000)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: Proxies whose ``X-Forwarded-For`` is believed (API.md §9.2); none by default.
+    trusted_proxies: Networks = ()
+    #: Who may call ``/auth/...`` and ``/metrics`` (API.md §6, §9.4).
+    internal_networks: Networks = (
+        ipaddress.ip_network("127.0.0.0/8"),
+        ipaddress.ip_network("::1/128"),
+    )
+
+    @property
+    def event_poll_seconds(self) -> float:
+        return self.event_poll_ms / 1000
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgres://", "postgresql://", "asyncpg://")):
+            raise ValueError(
+                f"must start with sqlite:// or postgres://, got {value.split('://')[0]!r}"
+            )
+        return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_url(cls, value: str) -> str:
+        if not value.startswith(("memory://", "redis://", "rediss://")):
+            raise ValueError("must start with memory:// or redis://")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        return (value or "").rstrip("/") or None
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("trusted_proxies", "internal_networks", mode="before")
+    @classmethod
+    def _parse_networks(cls, value: Any) -> Any:
+        return _networks(value)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
-        database_url = env.get("GATEHOUSE_DATABASE_URL") or DEFAULT_DATABASE_URL
-        if not database_url.startswith(("sqlite://", "postgres://", "postgresql://", "asyncpg://")):
-            raise SettingsError(
-                "GATEHOUSE_DATABASE_URL must start with sqlite:// or postgres://, "
-                f"got {database_url.split('://')[0]!r}"
-            )
-        broker_url = env.get("GATEHOUSE_BROKER_URL") or "memory://"
-        if not broker_url.startswith(("memory://", "redis://", "rediss://")):
-            raise SettingsError("GATEHOUSE_BROKER_URL must start with memory:// or redis://")
-        log_level = (env.get("GATEHOUSE_LOG_LEVEL") or "INFO").upper()
-        if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-            raise SettingsError("GATEHOUSE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
-        return cls(
-            database_url=database_url,
-            broker_url=broker_url,
-            admin_password=env.get("GATEHOUSE_ADMIN_PASSWORD") or None,
-            bootstrap_password=env.get("GATEHOUSE_BOOTSTRAP_PASSWORD") or None,
-            host=env.get("GATEHOUSE_HOST") or "127.0.0.1",
-            port=_int(env, "GATEHOUSE_PORT", 8000, 1, 65535),
-            public_url=(env.get("GATEHOUSE_PUBLIC_URL") or "").rstrip("/") or None,
-            graphiql=_bool(env, "GATEHOUSE_GRAPHIQL", True),
-            introspection=_bool(env, "GATEHOUSE_INTROSPECTION", True),
-            auth_cache_seconds=_int(env, "GATEHOUSE_AUTH_CACHE_SECONDS", 60, 0, 3600),
-            max_query_depth=_int(env, "GATEHOUSE_MAX_QUERY_DEPTH", 10, 2, 100),
-            max_tokens=_int(env, "GATEHOUSE_MAX_TOKENS", 5000, 100, 1_000_000),
-            max_aliases=_int(env, "GATEHOUSE_MAX_ALIASES", 30, 1, 1000),
-            event_poll_seconds=_int(env, "GATEHOUSE_EVENT_POLL_MS", 2000, 50, 60_000) / 1000,
-            subscriber_queue_size=_int(env, "GATEHOUSE_SUBSCRIBER_QUEUE", 1000, 10, 1_000_000),
-            subscriber_max_lag_seconds=_int(
-                env, "GATEHOUSE_SUBSCRIBER_MAX_LAG_SECONDS", 30, 1, 3600
-            ),
-            max_subscriptions_per_connection=_int(
-                env, "GATEHOUSE_MAX_SUBSCRIPTIONS_PER_CONNECTION", 20, 1, 1000
-            ),
-            log_level=log_level,
-        )
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Direct construction reads only its arguments; see from_env.
+        return (init_settings,)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """The settings of ``GATEHOUSE_*`` environment variables, or :class:`SettingsError`."""
+        try:
+            return _FromEnvironment()
+        except ValidationError as error:
+            raise SettingsError(_describe(error)) from None
+
+
+class _FromEnvironment(Settings):
+    """:class:`Settings` whose values come from the environment."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (env_settings,)
+
+
+def _describe(error: ValidationError) -> str:
+    """One line per bad variable, naming it; the value itself only where it is no secret."""
+    lines = []
+    for problem in error.errors(include_url=False, include_input=False):
+        field = str(problem["loc"][0]) if problem["loc"] else "?"
+        message = problem["msg"].removeprefix("Value error, ")
+        lines.append(f"{ENV_PREFIX}{field.upper()}: {message}")
+    return "; ".join(lines)

@@ -8,7 +8,7 @@ from pathlib import Path
 import graphql
 import pytest
 
-from graph.schema import build_schema
+from graph.graphql.schema import build_schema
 
 ROOT = Path(__file__).parents[1]
 CONTRACT = Path(__file__).parents[2] / "shared" / "API.md"

@@ -6,10 +6,10 @@ from typing import Annotated
 
 import strawberry
 
-from graph.arguments import given
-from graph.context import Info
-from graph.permissions import can
-from graph.problems import Problem
+from graph.graphql.arguments import given
+from graph.graphql.context import Info
+from graph.graphql.permissions import can
+from graph.graphql.problems import Problem
 from models import options as models
 from resolvers import errors, options
 from resolvers.permissions import Permission

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
-from graph.arguments import given
-from graph.context import Info
-from graph.pagination import PageInfo
-from graph.permissions import can
-from graph.registrations import RegistrationConnection
+from graph.graphql.arguments import given
+from graph.graphql.context import Info
+from graph.graphql.pagination import PageInfo
+from graph.graphql.permissions import can
+from graph.graphql.registrations import RegistrationConnection
 from models import groups as models
 from resolvers import groups, registrations
 from resolvers.pagination import CountedPage, encode_cursor

@@ -17,8 +17,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 
-from graph.auth import authenticate_header
-from graph.context import Context
+from graph.graphql.context import Context
+from graph.http.logins import authenticate_header
 from resolvers.permissions import Permission
 
 UNAUTHORIZED = 4401

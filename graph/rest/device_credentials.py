@@ -1,9 +1,10 @@
-"""The device side (API.md §4): ``POST /devicecontrol/deviceCredentials`` and its GraphQL twin.
+"""``POST /devicecontrol/deviceCredentials``: the device bootstrap (API.md §4).
 
-Both are thin adapters over :func:`resolvers.credentials.request_credentials`.
-Every "not available" answer is the same 404, whatever the reason, so polling
-reveals nothing about a registration's state. Request bodies are never logged:
-they carry security tokens.
+A thin adapter over :func:`resolvers.credentials.request_credentials`, like its
+GraphQL twin in ``graph/graphql/devices.py``. The gate admits the device
+bootstrap login only. Every "not available" answer is the same 404, whatever
+the reason, so polling reveals nothing about a registration's state. Request
+bodies are never logged: they carry security tokens.
 """
 
 from __future__ import annotations
@@ -11,18 +12,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import strawberry
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
 
-from graph.arguments import given
-from graph.auth import REALM, authenticate_header
-from graph.context import Info
-from graph.permissions import can
-from resolvers.auth import Authenticator
-from resolvers.credentials import IssuedCredentials, may_request, request_credentials
+from graph.http.access import BootstrapLogin
+from graph.http.refusals import CUMULOCITY
+from graph.services import Services
+from resolvers.credentials import request_credentials
 from resolvers.errors import InvalidInput
-from resolvers.permissions import Permission
 
 CREDENTIALS_MEDIA_TYPE = "application/vnd.com.nsn.cumulocity.devicecredentials+json"
 ACCEPTED_MEDIA_TYPES = {"application/json", CREDENTIALS_MEDIA_TYPE}
@@ -54,18 +52,13 @@ def _parse_body(raw: bytes) -> tuple[str, str | None]:
     token = body.get("securityToken")
     if token is not None and not isinstance(token, str):
         raise InvalidInput('"securityToken" must be a string when given')
-    return device_id, token or None
+    return device_id, token
 
 
-def credentials_endpoint(authenticator: Authenticator, public_url: str | None) -> Any:
+def routes(services: Services) -> list[BaseRoute]:
+    public_url = services.settings.public_url
+
     async def device_credentials(request: Request) -> Response:
-        actor = await authenticate_header(authenticator, request.headers.get("authorization"))
-        if actor is None or not may_request(actor):
-            response = _error(
-                401, "security/Unauthorized", "log in with the device bootstrap credentials"
-            )
-            response.headers["WWW-Authenticate"] = REALM
-            return response
         content_type = request.headers.get("content-type", "application/json")
         media_type = content_type.split(";")[0].strip().lower()
         if media_type not in ACCEPTED_MEDIA_TYPES:
@@ -76,7 +69,7 @@ def credentials_endpoint(authenticator: Authenticator, public_url: str | None) -
             )
         try:
             device_id, token = _parse_body(await request.body())
-            issued = await request_credentials(actor, device_id, token)
+            issued = await request_credentials(request.state.actor, device_id, token)
         except InvalidInput as error:
             return _error(422, "devicecontrol/Unprocessable Entity", error.message)
         if issued is None:
@@ -95,35 +88,12 @@ def credentials_endpoint(authenticator: Authenticator, public_url: str | None) -
             headers={"Cache-Control": "no-store"},
         )
 
-    return device_credentials
-
-
-@strawberry.type
-class DeviceCredentials:
-    id: strawberry.ID
-    tenant_id: str
-    username: str
-    password: str
-
-    @classmethod
-    def from_issued(cls, issued: IssuedCredentials) -> DeviceCredentials:
-        return cls(
-            id=strawberry.ID(issued.device_id),
-            tenant_id=issued.tenant_id,
-            username=issued.username,
-            password=issued.password,
+    return [
+        services.gate.route(
+            "/devicecontrol/deviceCredentials",
+            device_credentials,
+            access=BootstrapLogin(),
+            refusal=CUMULOCITY,
+            methods=["POST"],
         )
-
-
-@strawberry.type
-class DeviceMutations:
-    @strawberry.mutation(
-        permission_classes=[can(Permission.DEVICE_BOOTSTRAP)],
-        description="DEVICE_BOOTSTRAP callers only: the GraphQL twin of "
-        "POST /devicecontrol/deviceCredentials (§4); null while not available.",
-    )
-    async def request_device_credentials(
-        self, info: Info, id: strawberry.ID, security_token: str | None = strawberry.UNSET
-    ) -> DeviceCredentials | None:
-        issued = await request_credentials(info.context.caller, id, given(security_token))
-        return DeviceCredentials.from_issued(issued) if issued else None
+    ]

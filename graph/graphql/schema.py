@@ -18,15 +18,15 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from graph.devicecontrol import DeviceMutations
-from graph.errors import ClientErrors, log_errors
-from graph.events import EventQueries, Subscription
-from graph.groups import GroupMutations, GroupQueries
-from graph.options import OptionMutations, OptionQueries
-from graph.registrations import RegistrationMutations, RegistrationQueries
+from graph.graphql.devices import DeviceMutations
+from graph.graphql.errors import ClientErrors, log_errors
+from graph.graphql.events import EventQueries, Subscription
+from graph.graphql.groups import GroupMutations, GroupQueries
+from graph.graphql.options import OptionMutations, OptionQueries
+from graph.graphql.registrations import RegistrationMutations, RegistrationQueries
+from graph.graphql.shared_execution import SharedEventExecution
+from graph.graphql.tenants import TenantMutations, TenantQueries
 from graph.settings import Settings
-from graph.shared_execution import SharedEventExecution
-from graph.tenants import TenantMutations, TenantQueries
 
 Query = merge_types(
     "Query", (TenantQueries, RegistrationQueries, GroupQueries, OptionQueries, EventQueries)

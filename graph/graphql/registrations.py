@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from graph.arguments import given
-from graph.context import Info
-from graph.pagination import PageInfo
-from graph.permissions import can
-from graph.problems import Problem
+from graph.graphql.arguments import given
+from graph.graphql.context import Info
+from graph.graphql.pagination import PageInfo
+from graph.graphql.permissions import can
+from graph.graphql.problems import Problem
 from models import registrations as models
 from models.registrations import RegistrationStatus
 from resolvers import errors, registrations
@@ -19,7 +19,7 @@ from resolvers.pagination import CountedPage, encode_cursor
 from resolvers.permissions import Permission
 
 if TYPE_CHECKING:
-    from graph.groups import Group
+    from graph.graphql.groups import Group
 
 strawberry.enum(RegistrationStatus, name="RegistrationStatus")
 
@@ -44,7 +44,7 @@ class Registration:
     preloaded_group: strawberry.Private[models.Group | None] = None
 
     @strawberry.field
-    def group(self, info: Info) -> Annotated[Group, strawberry.lazy("graph.groups")] | None:
+    def group(self, info: Info) -> Annotated[Group, strawberry.lazy("graph.graphql.groups")] | None:
         # Synchronous when the group is preloaded, so a page of 500 needs no awaitable
         # per row; otherwise a coroutine through the request's DataLoader.
         if self.group_id is None:
@@ -113,7 +113,7 @@ class RegistrationConnection:
 
 
 def _group(group: models.Group) -> Group:
-    from graph.groups import Group
+    from graph.graphql.groups import Group
 
     return Group.from_model(group)
 

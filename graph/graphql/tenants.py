@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from graph.context import Info
-from graph.permissions import can
+from graph.graphql.context import Info
+from graph.graphql.permissions import can
 from models import tenants as models
 from resolvers import permissions as domain
 from resolvers import tenants

@@ -12,11 +12,11 @@ from datetime import datetime
 import strawberry
 from starlette.websockets import WebSocket
 
-from graph.arguments import given
-from graph.context import Info
-from graph.pagination import PageInfo
-from graph.permissions import can
-from graph.registrations import Registration
+from graph.graphql.arguments import given
+from graph.graphql.context import Info
+from graph.graphql.pagination import PageInfo
+from graph.graphql.permissions import can
+from graph.graphql.registrations import Registration
 from models import events as models
 from models.events import RegistrationEventKind
 from models.registrations import RegistrationStatus

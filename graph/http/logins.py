@@ -1,0 +1,51 @@
+"""HTTP Basic logins: ``tenant/username:password`` (a bare ``username``: the management tenant)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+
+from resolvers.auth import Authenticator
+from resolvers.permissions import MANAGEMENT_TENANT, Actor
+
+REALM = 'Basic realm="gatehouse"'
+
+
+@dataclass(frozen=True)
+class Credentials:
+    tenant_id: str
+    username: str
+    password: str = field(repr=False)
+
+
+def parse_basic(header: str | None) -> Credentials | None:
+    """The credentials of an ``Authorization: Basic ...`` header, or ``None`` when malformed."""
+    if not header:
+        return None
+    scheme, _, encoded = header.strip().partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    login, sep, password = decoded.partition(":")
+    if not sep:
+        return None
+    tenant_id, slash, username = login.partition("/")
+    if not slash:
+        tenant_id, username = MANAGEMENT_TENANT, login
+    if not tenant_id or not username:
+        return None
+    return Credentials(tenant_id, username, password)
+
+
+async def authenticate_header(authenticator: Authenticator, header: str | None) -> Actor | None:
+    """The user an ``Authorization`` header logs in, or ``None``."""
+    credentials = parse_basic(header)
+    if credentials is None:
+        return None
+    return await authenticator.authenticate(
+        credentials.tenant_id, credentials.username, credentials.password
+    )

@@ -1,0 +1,80 @@
+"""How a route's refusals look: one style per protocol, chosen by the route.
+
+The same :class:`~graph.http.access.Denied` becomes a GraphQL error, a
+Cumulocity error body, or plain text, so a rule written once answers each
+client in the form it understands.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from graph.http.access import Denied, Reason
+from graph.http.logins import REALM
+
+_STATUS = {
+    Reason.NO_LOGIN: 401,
+    Reason.BAD_LOGIN: 401,
+    Reason.FORBIDDEN: 403,
+    Reason.NOT_INTERNAL: 403,
+}
+
+
+class Refusal(Protocol):
+    def response(self, denied: Denied) -> Response: ...
+
+
+def _challenge(response: Response, denied: Denied) -> Response:
+    if _STATUS[denied.reason] == 401:
+        response.headers["WWW-Authenticate"] = REALM
+    return response
+
+
+class GraphQLRefusal:
+    """A GraphQL response whose one error carries ``extensions.code`` (API.md §1)."""
+
+    CODES = {
+        Reason.NO_LOGIN: "UNAUTHENTICATED",
+        Reason.BAD_LOGIN: "UNAUTHENTICATED",
+        Reason.FORBIDDEN: "FORBIDDEN",
+        Reason.NOT_INTERNAL: "FORBIDDEN",
+    }
+
+    def response(self, denied: Denied) -> Response:
+        body = {
+            "data": None,
+            "errors": [
+                {"message": denied.message, "extensions": {"code": self.CODES[denied.reason]}}
+            ],
+        }
+        return _challenge(JSONResponse(body, status_code=_STATUS[denied.reason]), denied)
+
+
+class CumulocityRefusal:
+    """Cumulocity's error body ``{"error": "<domain>/<kind>", "message"}`` (API.md §4, §8)."""
+
+    ERRORS = {
+        Reason.NO_LOGIN: "security/Unauthorized",
+        Reason.BAD_LOGIN: "security/Unauthorized",
+        Reason.FORBIDDEN: "security/Forbidden",
+        Reason.NOT_INTERNAL: "security/Forbidden",
+    }
+
+    def response(self, denied: Denied) -> Response:
+        body = {"error": self.ERRORS[denied.reason], "message": denied.message}
+        return _challenge(JSONResponse(body, status_code=_STATUS[denied.reason]), denied)
+
+
+class PlainRefusal:
+    """A plain-text reason, for machine endpoints with no error format of their own."""
+
+    def response(self, denied: Denied) -> Response:
+        response = PlainTextResponse(denied.message + "\n", status_code=_STATUS[denied.reason])
+        return _challenge(response, denied)
+
+
+GRAPHQL = GraphQLRefusal()
+CUMULOCITY = CumulocityRefusal()
+PLAIN = PlainRefusal()

@@ -1,0 +1,22 @@
+"""What one app's surfaces share: settings, the login cache, the event hub, the gatekeeper.
+
+``create_app`` builds one :class:`Services` and hands it to every surface's
+``routes(services)``; nothing here is process-global.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from graph.http.gate import Gatekeeper
+from graph.settings import Settings
+from resolvers.auth import Authenticator
+from resolvers.live import EventHub
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    authenticator: Authenticator
+    hub: EventHub
+    gate: Gatekeeper
