@@ -5,11 +5,13 @@ from tortoise.models import Model
 
 
 class Tenant(Model):
-    """A tenant: the management tenant (``id == "management"``) or one of its subtenants."""
+    """A tenant: the management tenant (``id == "management"``) or one of its subtenants.
+
+    The id alone says which: ``Actor.is_management`` reads it, and nothing else does.
+    """
 
     id = fields.CharField(primary_key=True, max_length=32)
     name = fields.CharField(max_length=128)
-    is_management = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

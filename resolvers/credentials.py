@@ -14,15 +14,11 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from tortoise.transactions import in_transaction
-
-from models.events import RegistrationEventKind
 from models.registrations import Registration, RegistrationStatus
-from resolvers import events, live, options, validation
-from resolvers.errors import Forbidden, InvalidInput
-from resolvers.passwords import hash_password, verify_password
+from resolvers import lifecycle, options, security_tokens, validation
+from resolvers.changes import tenant_change
+from resolvers.errors import Forbidden
 from resolvers.permissions import Actor, Permission
-from resolvers.registrations import TOKEN_MAX_LENGTH, utcnow
 from resolvers.token_policy import blocks_at_first_contact
 
 log = logging.getLogger(__name__)
@@ -72,16 +68,16 @@ async def request_credentials(
         )
     if validation.device_id_problem(device_id) is not None:
         return None
-    if security_token is not None and len(security_token) > TOKEN_MAX_LENGTH:
-        raise InvalidInput(f"the security token must have at most {TOKEN_MAX_LENGTH} characters")
+    security_tokens.check_length(security_token)
+    token = security_tokens.presented(security_token)
     registration = await _poll_state(device_id)
     if registration is None:
         return None
-    if registration.status is RegistrationStatus.WAITING_FOR_CONNECTION:
-        await _first_contact(registration, security_token)
+    if lifecycle.CONNECT.allows(registration.status):
+        await _first_contact(registration, token)
         return None
-    if registration.status is RegistrationStatus.ACCEPTED and not registration.delivered:
-        return await _deliver(registration, security_token)
+    if lifecycle.DELIVER.allows(registration.status) and not registration.delivered:
+        return await _deliver(registration, token)
     return None
 
 
@@ -126,21 +122,18 @@ async def _poll_state(device_id: str) -> PollState | None:
     )
 
 
-async def _first_contact(registration: PollState, security_token: str | None) -> None:
-    token = security_token or None
-    token_hash = await hash_password(token) if token else None
+async def _first_contact(registration: PollState, token: str | None) -> None:
+    token_hash = await security_tokens.digest(token) if token else None
     tenant_id = registration.tenant_id
     policy = await options.tenant_policy(tenant_id)
     blocked = blocks_at_first_contact(policy, presented_token=token is not None)
-    async with in_transaction():
-        await events.lock_tenant_log(tenant_id)
-        at = utcnow()
-        changed = await Registration.filter(
-            device_id=registration.device_id, status=RegistrationStatus.WAITING_FOR_CONNECTION
-        ).update(
-            status=RegistrationStatus.BLOCKED if blocked else RegistrationStatus.PENDING_ACCEPTANCE,
-            connected_at=at,
-            updated_at=at,
+    transition = lifecycle.first_contact(blocked)
+    device = registration.device_id
+    async with tenant_change(tenant_id) as change:
+        changed = await Registration.filter(device_id=device, status__in=transition.sources).update(
+            status=transition.target,
+            connected_at=change.at,
+            updated_at=change.at,
             uses_token=token is not None,
             token_hash=token_hash,
             blocked_reason=(
@@ -152,62 +145,42 @@ async def _first_contact(registration: PollState, security_token: str | None) ->
         )
         if not changed:
             return  # another poll of the same device got there first
-        await events.append(
-            events.new_event(
-                tenant_id,
-                registration.device_id,
-                RegistrationEventKind.BLOCKED if blocked else RegistrationEventKind.CONNECTED,
-                status=RegistrationStatus.BLOCKED
-                if blocked
-                else RegistrationStatus.PENDING_ACCEPTANCE,
-                previous_status=RegistrationStatus.WAITING_FOR_CONNECTION,
-                actor=device_username(registration.device_id),
-                at=at,
-            )
+        change.record(
+            transition,
+            tenant_id,
+            device,
+            previous=registration.status,
+            actor=device_username(device),
         )
-    await live.notify(tenant_id)
-    log.info(
-        "device %s connected (%s a security token)%s",
-        registration.device_id,
-        "with" if token else "without",
-        "; blocked: the policy requires a token" if blocked else "",
-    )
+        change.note(
+            "device %s connected (%s a security token)%s",
+            device,
+            "with" if token else "without",
+            "; blocked: the policy requires a token" if blocked else "",
+        )
 
 
-async def _deliver(registration: PollState, security_token: str | None) -> IssuedCredentials | None:
-    if registration.uses_token and not (
-        security_token and await verify_password(registration.token_hash, security_token)
+async def _deliver(registration: PollState, token: str | None) -> IssuedCredentials | None:
+    if registration.uses_token and not await security_tokens.matches(
+        registration.token_hash, token
     ):
         return None
     password = secrets.token_urlsafe(24)
-    username = device_username(registration.device_id)
+    device = registration.device_id
+    username = device_username(device)
     tenant_id = registration.tenant_id
-    async with in_transaction():
-        await events.lock_tenant_log(tenant_id)
-        at = utcnow()
+    deliver = lifecycle.DELIVER
+    async with tenant_change(tenant_id) as change:
         delivered = await Registration.filter(
-            device_id=registration.device_id,
-            status=RegistrationStatus.ACCEPTED,
-            credentials_delivered_at__isnull=True,
+            device_id=device, status__in=deliver.sources, credentials_delivered_at__isnull=True
         ).update(
-            credentials_delivered_at=at,
-            updated_at=at,
+            credentials_delivered_at=change.at,
+            updated_at=change.at,
             device_username=username,
             device_password_hash=hash_device_password(password),
         )
         if not delivered:
             return None  # a concurrent poll collected them, or the registration changed
-        await events.append(
-            events.new_event(
-                tenant_id,
-                registration.device_id,
-                RegistrationEventKind.CREDENTIALS_DELIVERED,
-                status=RegistrationStatus.ACCEPTED,
-                previous_status=RegistrationStatus.ACCEPTED,
-                actor=device_username(registration.device_id),
-                at=at,
-            )
-        )
-    await live.notify(tenant_id)
-    log.info("device %s collected its credentials", registration.device_id)
-    return IssuedCredentials(registration.device_id, tenant_id, username, password)
+        change.record(deliver, tenant_id, device, previous=registration.status, actor=username)
+        change.note("device %s collected its credentials", device)
+    return IssuedCredentials(device, tenant_id, username, password)

@@ -1,21 +1,26 @@
-"""Writing the registration event log (API.md §5.8).
+"""The registration event log (API.md §5.8): its lock, its writers, its readers.
 
-Every change to a registration runs in a transaction that first calls
-:func:`lock_tenant_log` and then appends its events. The lock (the tenant's row,
-``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite serialises writers anyway) is
-held until commit, so within a tenant event ``seq`` values are assigned and
-committed in the same order: a reader that has seen ``seq`` N can never later
-find a smaller one appear. The same lock makes every read-check-write of a
-tenant's registrations safe, which is why the service takes it before reading.
+Every change to a registration runs inside ``resolvers/changes.tenant_change``,
+which first calls :func:`lock_tenant_log` and on leaving appends the change's
+events. The lock (the tenant's row, ``SELECT ... FOR UPDATE`` on PostgreSQL;
+SQLite serialises writers anyway) is held until commit, so within a tenant
+event ``seq`` values are assigned and committed in the same order: a reader
+that has seen ``seq`` N can never later find a smaller one appear. The same
+lock makes every read-check-write of a tenant's registrations safe, which is
+why the service takes it before reading.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from models.events import RegistrationEvent, RegistrationEventKind
-from models.registrations import Registration, RegistrationStatus
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from models.events import RegistrationEvent
+from models.registrations import Registration
 from models.tenants import Tenant
+from resolvers import lifecycle
 from resolvers.errors import InvalidInput
 from resolvers.pagination import Page, decode_cursor, encode_cursor, page_size
 from resolvers.permissions import Actor, Permission
@@ -27,33 +32,63 @@ async def lock_tenant_log(tenant_id: str) -> None:
     await Tenant.filter(id=tenant_id).select_for_update().only("id")
 
 
-def new_event(
-    tenant_id: str,
-    device_id: str,
-    kind: RegistrationEventKind,
-    *,
-    status: RegistrationStatus | None,
-    previous_status: RegistrationStatus | None,
-    actor: str | None,
-    at: datetime,
-) -> RegistrationEvent:
-    return RegistrationEvent(
-        tenant_id=tenant_id,
-        device_id=device_id,
-        kind=kind,
-        status=status,
-        previous_status=previous_status,
-        actor=actor,
-        at=at,
-    )
-
-
 async def append(*events: RegistrationEvent) -> None:
-    """Insert events in one statement (inside the caller's locked transaction)."""
+    """Insert events in one statement (inside the caller's locked transaction).
+
+    Service functions record events through ``TenantChange.record``
+    (``resolvers/changes.py``), which appends them here on leaving the change.
+    """
     if len(events) == 1:
         await events[0].save()
     elif events:
         await RegistrationEvent.bulk_create(list(events))
+
+
+_EVENTS_TABLE = "registration_events"
+_EVENT_COLUMNS = "tenant_id, device_id, kind, status, previous_status, actor, at"
+
+
+async def append_accept_all(
+    connection: BaseDBAsyncClient,
+    tenant_id: str,
+    uses_token: Sequence[bool],
+    *,
+    actor: str,
+    at: datetime,
+) -> None:
+    """An ACCEPTED event for each pending registration of the tenant whose ``uses_token``
+    is one of ``uses_token``, in one ``INSERT ... SELECT`` ordered by device id.
+
+    ``acceptAll`` writes its events this way, so accepting thousands is one round trip.
+    """
+    accept = lifecycle.ACCEPT
+    (pending,) = accept.sources
+    assert accept.target is not None
+    params: list[object] = [
+        accept.kind.value,
+        accept.target.value,
+        pending.value,
+        actor,
+        at,
+        tenant_id,
+        pending.value,
+        *uses_token,
+    ]
+    dialect = connection.capabilities.dialect
+    if dialect == "postgres":
+        marks = [f"${n}" for n in range(1, len(params) + 1)]
+        marks[4] += "::timestamptz"
+    else:
+        marks = ["?"] * len(params)
+    in_list = ", ".join(marks[7:])
+    # Only constants and placeholders are formatted in; every value is a parameter.
+    sql = (
+        f"INSERT INTO {_EVENTS_TABLE} ({_EVENT_COLUMNS}) "  # noqa: S608
+        f"SELECT tenant_id, device_id, {', '.join(marks[:5])} FROM registrations "
+        f"WHERE tenant_id = {marks[5]} AND status = {marks[6]} AND uses_token IN ({in_list}) "
+        "ORDER BY device_id"
+    )
+    await connection.execute_query(sql, params)
 
 
 # ---------------------------------------------------------------- reading the log

@@ -218,11 +218,18 @@ class EventHub:
                 feed.task.cancel()
 
 
+#: This process's hub. It is module state on purpose, like Tortoise's registry of
+#: database connections: every service function that commits a change notifies
+#: through it (``resolvers/changes.py``), whichever surface called it, and a
+#: process has one broker connection. Passing it down instead would add an
+#: argument to every service function for a value that never varies within a
+#: process. ``create_app`` installs its hub (the same object as
+#: ``app.state.services.hub``); a fresh default serves scripts and tests.
 _hub = EventHub()
 
 
 def install(hub: EventHub) -> None:
-    """Make ``hub`` this process's event hub (the app does this at start-up)."""
+    """Make ``hub`` this process's event hub (the app does this when it is built)."""
     global _hub
     _hub = hub
 

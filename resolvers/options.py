@@ -1,4 +1,7 @@
-"""Tenant options and the security token policy read from them."""
+"""Tenant options, stored per tenant, and the security token settings read from them.
+
+Values are checked against the table of known options (``resolvers/known_options.py``).
+"""
 
 from __future__ import annotations
 
@@ -7,16 +10,10 @@ from datetime import UTC, datetime
 from tortoise.exceptions import IntegrityError
 
 from models.options import TenantOption
-from resolvers import validation
+from resolvers import known_options
+from resolvers.known_options import MAX_FAILED_ATTEMPTS, SECURITY_TOKEN_POLICY, KnownOption
 from resolvers.permissions import Actor, Permission
-from resolvers.token_policy import (
-    DEFAULT_MAX_FAILED_ATTEMPTS,
-    DEFAULT_POLICY,
-    MAX_FAILED_ATTEMPTS_KEY,
-    OPTION_CATEGORY,
-    POLICY_KEY,
-    SecurityTokenPolicy,
-)
+from resolvers.token_policy import DEFAULT_POLICY, SecurityTokenPolicy
 
 
 async def get_option(actor: Actor, category: str, key: str) -> TenantOption | None:
@@ -38,7 +35,7 @@ async def set_option(actor: Actor, category: str, key: str, value: str) -> Tenan
     Known options are validated (API.md §5.7) and raise ``InvalidOption``.
     """
     actor.require(Permission.OPTION_MANAGEMENT_ADMIN)
-    validation.tenant_option(category, key, value)
+    known_options.check_option(category, key, value)
     match = TenantOption.filter(tenant_id=actor.tenant_id, category=category, key=key)
     if not await match.update(value=value, updated_at=datetime.now(UTC)):
         try:
@@ -58,20 +55,18 @@ async def security_token_policy(actor: Actor) -> SecurityTokenPolicy:
     return await tenant_policy(actor.tenant_id)
 
 
-async def _option_value(tenant_id: str, key: str) -> str | None:
+async def _stored(tenant_id: str, option: KnownOption) -> str | None:
     values = await TenantOption.filter(
-        tenant_id=tenant_id, category=OPTION_CATEGORY, key=key
+        tenant_id=tenant_id, category=option.category, key=option.key
     ).values_list("value", flat=True)
     return str(values[0]) if values else None
 
 
 async def tenant_policy(tenant_id: str) -> SecurityTokenPolicy:
-    """The tenant's policy option as stored (OPTIONAL when absent)."""
-    value = await _option_value(tenant_id, POLICY_KEY)
-    return SecurityTokenPolicy(value) if value else DEFAULT_POLICY
+    """The tenant's policy option as stored (its default when absent)."""
+    return known_options.security_token_policy(await _stored(tenant_id, SECURITY_TOKEN_POLICY))
 
 
 async def max_failed_attempts(tenant_id: str) -> int:
-    """How many wrong tokens block a registration (option, default 5)."""
-    value = await _option_value(tenant_id, MAX_FAILED_ATTEMPTS_KEY)
-    return int(value) if value else DEFAULT_MAX_FAILED_ATTEMPTS
+    """How many wrong tokens block a registration (the option, or its default)."""
+    return known_options.max_failed_attempts(await _stored(tenant_id, MAX_FAILED_ATTEMPTS))

@@ -1,29 +1,27 @@
 """The operator's side of the registration life cycle (API.md §5).
 
 ``register``, ``accept``, ``accept_all``, ``remove`` and the queries. Every
-change runs in one transaction that takes the tenant's log lock first (see
-``resolvers/events.py``), re-reads what it decides on under that lock, and
-appends its events before commit. Expected failures are raised as domain
-errors after the transaction has committed (a wrong token must still count).
+change runs in ``resolvers/changes.tenant_change`` (the tenant's log lock
+first, then a re-read of what it decides on under that lock, its events
+appended before commit) and moves registrations only as the transition table
+of ``resolvers/lifecycle.py`` allows. Expected failures are raised as domain
+errors after the change has committed (a wrong token must still count).
 """
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
-from models.events import RegistrationEventKind
 from models.groups import Group
 from models.registrations import Registration, RegistrationStatus
 from models.tenants import Tenant
-from resolvers import events, live, options, validation
+from resolvers import events, lifecycle, options, security_tokens, validation
+from resolvers.changes import TenantChange, tenant_change
 from resolvers.errors import (
     DeviceProblem,
     InvalidInput,
@@ -35,20 +33,13 @@ from resolvers.errors import (
 )
 from resolvers.groups import find_group, parse_group_id
 from resolvers.pagination import CountedPage, decode_cursor, page_size
-from resolvers.passwords import verify_password
 from resolvers.permissions import Actor, Permission
 from resolvers.token_policy import Check, accept_check, accepted_without_token
 
-log = logging.getLogger(__name__)
-
 CURSOR_KIND = "registration"
 MAX_DEVICES_PER_CALL = 10_000
-TOKEN_MAX_LENGTH = 1024
-PENDING = RegistrationStatus.PENDING_ACCEPTANCE
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+#: How many devices ``acceptAll``'s warning names before "and N more".
+WARNING_NAMES = 20
 
 
 @dataclass(frozen=True)
@@ -61,7 +52,10 @@ class DeviceToRegister:
 @dataclass(frozen=True)
 class AcceptAllOutcome:
     accepted: list[Registration]
-    not_accepted: list[Registration]
+    #: Every registration left pending, with why (``SECURITY_TOKEN_REQUIRED``).
+    not_accepted: list[DeviceProblem]
+    #: ``None`` when nothing was left pending; otherwise names the devices left.
+    warning: str | None
 
 
 # ---------------------------------------------------------------- register
@@ -162,54 +156,41 @@ async def register(actor: Actor, devices: Sequence[DeviceToRegister]) -> list[Re
     if problems:
         _refuse(devices, problems)
 
-    at = utcnow()
-    rows = [
-        Registration(
-            device_id=d.id,
-            tenant_id=d.tenant_id or actor.tenant_id,
-            group_id=parse_group_id(d.group_id) if d.group_id is not None else None,
-            status=RegistrationStatus.WAITING_FOR_CONNECTION,
-            owner=actor.name,
-            created_at=at,
-            updated_at=at,
-        )
-        for d in devices
-    ]
-    logged = [
-        events.new_event(
-            r.tenant_id,
-            r.device_id,
-            RegistrationEventKind.REGISTERED,
-            status=r.status,
-            previous_status=None,
-            actor=actor.name,
-            at=at,
-        )
-        for r in rows
-    ]
     try:
-        async with in_transaction():
-            for tenant_id in sorted({r.tenant_id for r in rows}):
-                await events.lock_tenant_log(tenant_id)
+        async with tenant_change(*{d.tenant_id or actor.tenant_id for d in devices}) as change:
+            rows = [
+                Registration(
+                    device_id=d.id,
+                    tenant_id=d.tenant_id or actor.tenant_id,
+                    group_id=parse_group_id(d.group_id) if d.group_id is not None else None,
+                    status=lifecycle.REGISTER.target,
+                    owner=actor.name,
+                    created_at=change.at,
+                    updated_at=change.at,
+                )
+                for d in devices
+            ]
             # Inserting in id order, whatever the caller's order, keeps two concurrent
             # calls that share ids from deadlocking on the primary key.
             await Registration.bulk_create(sorted(rows, key=lambda r: r.device_id))
-            await events.append(*logged)
+            for r in rows:
+                change.record(
+                    lifecycle.REGISTER, r.tenant_id, r.device_id, previous=None, actor=actor.name
+                )
+            change.note("%s registered %d device(s)", actor.name, len(rows))
     except IntegrityError:
         # Another call registered one of these ids after our check: name them.
         problems = await _lookup_problems(actor, devices)
         if not problems:
             raise
         _refuse(devices, problems)
-    await live.notify(*(r.tenant_id for r in rows))
-    log.info("%s registered %d device(s)", actor.name, len(rows))
     return rows
 
 
 # ---------------------------------------------------------------- accept
 
 
-def _refuse_unless_pending(registration: Registration) -> None:
+def _refuse_unless_acceptable(registration: Registration) -> None:
     if registration.status is RegistrationStatus.BLOCKED:
         raise RegistrationBlocked(
             f"the registration of device {registration.device_id} is blocked"
@@ -217,7 +198,7 @@ def _refuse_unless_pending(registration: Registration) -> None:
             "Remove the registration before the device can try again.",
             registration.device_id,
         )
-    if registration.status is not PENDING:
+    if not lifecycle.ACCEPT.allows(registration.status):
         raise InvalidStatus(
             f"device {registration.device_id} is {registration.status.value}; "
             "only a registration PENDING_ACCEPTANCE can be accepted",
@@ -238,9 +219,9 @@ async def _token_accepted(
 ) -> bool:
     if check is Check.ACCEPT:
         return True
-    if check is Check.REJECT or not typed_token or len(typed_token) > TOKEN_MAX_LENGTH:
+    if check is Check.REJECT:
         return False
-    return await verify_password(registration.token_hash, typed_token)
+    return await security_tokens.matches(registration.token_hash, typed_token)
 
 
 def _mismatch_message(
@@ -272,31 +253,31 @@ async def accept(actor: Actor, device_id: str, security_token: str | None) -> Re
     """
     actor.require(Permission.DEVICE_CONTROL_ADMIN)
     registration = await _tenant_registration(actor.tenant_id, device_id)
-    _refuse_unless_pending(registration)
+    _refuse_unless_acceptable(registration)
     policy = await options.security_token_policy(actor)
     check = accept_check(policy, registration.uses_token)
     accepted = await _token_accepted(check, registration, security_token)
     limit = await options.max_failed_attempts(actor.tenant_id)
 
-    async with in_transaction():
-        await events.lock_tenant_log(actor.tenant_id)
+    async with tenant_change(actor.tenant_id) as change:
         registration = await _tenant_registration(actor.tenant_id, device_id)
-        changed_meanwhile = registration.status is not PENDING
+        changed_meanwhile = not lifecycle.ACCEPT.allows(registration.status)
         error: Exception | None = None
         if not changed_meanwhile:
+            typed = security_tokens.presented(security_token) is not None
             error = await _apply_accept_decision(
-                actor, registration, accepted, limit, check, typed=bool(security_token)
+                change, actor, registration, accepted, limit, check, typed=typed
             )
     if changed_meanwhile:
         # Another operator accepted, blocked or removed it while the token was compared.
-        _refuse_unless_pending(registration)
-    await live.notify(actor.tenant_id)
+        _refuse_unless_acceptable(registration)
     if error is not None:
         raise error
     return registration
 
 
 async def _apply_accept_decision(
+    change: TenantChange,
     actor: Actor,
     registration: Registration,
     accepted: bool,
@@ -306,48 +287,38 @@ async def _apply_accept_decision(
     typed: bool,
 ) -> Exception | None:
     """Under the lock: accept, count a failed attempt, or block. Returns the error to raise."""
-    at = utcnow()
     previous = registration.status
-    registration.updated_at = at
+    registration.updated_at = change.at
     if accepted:
-        kind = RegistrationEventKind.ACCEPTED
-        registration.status = RegistrationStatus.ACCEPTED
-        registration.accepted_at = at
+        transition = lifecycle.ACCEPT
+        registration.accepted_at = change.at
         registration.accepted_by = actor.name
         changed = ["status", "accepted_at", "accepted_by", "updated_at"]
     else:
         registration.failed_attempts += 1
-        kind = RegistrationEventKind.TOKEN_REJECTED
-        if registration.failed_attempts >= limit:
-            kind = RegistrationEventKind.BLOCKED
-            registration.status = RegistrationStatus.BLOCKED
+        transition = lifecycle.failed_attempt(registration.failed_attempts, limit)
+        if transition is lifecycle.BLOCK:
             registration.blocked_reason = (
                 f"blocked after {registration.failed_attempts} failed security token attempts"
             )
         changed = ["failed_attempts", "status", "blocked_reason", "updated_at"]
+    assert transition.target is not None
+    registration.status = transition.target
     await registration.save(update_fields=changed)
-    await events.append(
-        events.new_event(
-            actor.tenant_id,
-            registration.device_id,
-            kind,
-            status=registration.status,
-            previous_status=previous,
-            actor=actor.name,
-            at=at,
-        )
+    change.record(
+        transition, actor.tenant_id, registration.device_id, previous=previous, actor=actor.name
     )
     if accepted:
-        log.info("%s accepted device %s", actor.name, registration.device_id)
+        change.note("%s accepted device %s", actor.name, registration.device_id)
         return None
-    log.info(
+    change.note(
         "%s: security token rejected for device %s (%d/%d)",
         actor.name,
         registration.device_id,
         registration.failed_attempts,
         limit,
     )
-    if kind is RegistrationEventKind.BLOCKED:
+    if transition is lifecycle.BLOCK:
         return RegistrationBlocked(
             f"the registration of device {registration.device_id} is now blocked after "
             f"{registration.failed_attempts} failed security token attempts. "
@@ -365,87 +336,77 @@ async def _apply_accept_decision(
 
 # ---------------------------------------------------------------- accept all
 
-_EVENTS_TABLE = "registration_events"
-_EVENT_COLUMNS = "tenant_id, device_id, kind, status, previous_status, actor, at"
+
+def _left_pending(registration: Registration) -> DeviceProblem:
+    """Why ``acceptAll`` left this registration pending (API.md §5.4)."""
+    why = (
+        "used a security token: accept it with its token"
+        if registration.uses_token
+        else "used no security token, which the REQUIRED policy does not accept"
+    )
+    return DeviceProblem(
+        "SECURITY_TOKEN_REQUIRED", f"device {registration.device_id} {why}", registration.device_id
+    )
 
 
-def _placeholders(dialect: str, count: int) -> list[str]:
-    if dialect == "postgres":
-        return [f"${n}" for n in range(1, count + 1)]
-    return ["?"] * count
+def _accept_all_warning(left: list[DeviceProblem]) -> str | None:
+    if not left:
+        return None
+    ids = ", ".join(p.id for p in left[:WARNING_NAMES])
+    more = f" and {len(left) - WARNING_NAMES} more" if len(left) > WARNING_NAMES else ""
+    return (
+        f"{len(left)} registration(s) need a security token and were not "
+        f"accepted: {ids}{more}. Accept each one with its security token."
+    )
 
 
 async def accept_all(actor: Actor) -> AcceptAllOutcome:
     """Accept every PENDING_ACCEPTANCE registration that needs no token (API.md §5.4).
 
     Under IGNORED that is all of them, under OPTIONAL those whose device used no
-    token, under REQUIRED none. One transaction of five statements whatever the
-    number of registrations: lock, read the candidates, log their events with one
-    INSERT ... SELECT, update them, read what is left pending.
+    token, under REQUIRED none; the rest are named with why, and a warning.
+    One transaction of five statements whatever the number of registrations:
+    lock, read the candidates, log their events with one INSERT ... SELECT,
+    update them, read what is left pending.
     """
     actor.require(Permission.DEVICE_CONTROL_ADMIN)
     policy = await options.security_token_policy(actor)
     tenant_id = actor.tenant_id
-    async with in_transaction() as connection:
-        await events.lock_tenant_log(tenant_id)
-        at = utcnow()
+    accept = lifecycle.ACCEPT
+    async with tenant_change(tenant_id) as change:
         # Which devices need no token follows from the policy table itself.
         acceptable = [used for used in (False, True) if accepted_without_token(policy, used)]
         candidates = Registration.filter(
-            tenant_id=tenant_id, status=PENDING, uses_token__in=acceptable
+            tenant_id=tenant_id, status__in=accept.sources, uses_token__in=acceptable
         )
         accepted: list[Registration] = []
         if acceptable:
             accepted = await candidates.order_by("device_id")
         if accepted:
-            where = (
-                "tenant_id = {} AND status = {} AND uses_token IN ("
-                + ", ".join("{}" for _ in acceptable)
-                + ")"
+            await events.append_accept_all(
+                change.connection, tenant_id, acceptable, actor=actor.name, at=change.at
             )
-            params: list[object] = [
-                RegistrationEventKind.ACCEPTED.value,
-                RegistrationStatus.ACCEPTED.value,
-                PENDING.value,
-                actor.name,
-                at,
-                tenant_id,
-                PENDING.value,
-                *acceptable,
-            ]
-            marks = _placeholders(connection.capabilities.dialect, len(params))
-            if connection.capabilities.dialect == "postgres":
-                marks[4] += "::timestamptz"
-            # Only constants and placeholders are formatted in; every value is a parameter.
-            sql = (
-                f"INSERT INTO {_EVENTS_TABLE} ({_EVENT_COLUMNS}) "  # noqa: S608
-                f"SELECT tenant_id, device_id, {', '.join(marks[:5])} FROM registrations "
-                f"WHERE {where.format(*marks[5:])} ORDER BY device_id"
-            )
-            await connection.execute_query(sql, params)
+            change.bulk_written = True
+            assert accept.target is not None
             await candidates.update(
-                status=RegistrationStatus.ACCEPTED,
-                accepted_at=at,
+                status=accept.target,
+                accepted_at=change.at,
                 accepted_by=actor.name,
-                updated_at=at,
+                updated_at=change.at,
             )
             for registration in accepted:
-                registration.status = RegistrationStatus.ACCEPTED
-                registration.accepted_at = at
+                registration.status = accept.target
+                registration.accepted_at = change.at
                 registration.accepted_by = actor.name
-                registration.updated_at = at
-        not_accepted = await Registration.filter(tenant_id=tenant_id, status=PENDING).order_by(
+                registration.updated_at = change.at
+        left = await Registration.filter(tenant_id=tenant_id, status__in=accept.sources).order_by(
             "device_id"
         )
-    if accepted:
-        await live.notify(tenant_id)
-    log.info(
-        "%s accepted all: %d accepted, %d need a token",
-        actor.name,
-        len(accepted),
-        len(not_accepted),
-    )
-    return AcceptAllOutcome(accepted=accepted, not_accepted=not_accepted)
+        change.note(
+            "%s accepted all: %d accepted, %d need a token", actor.name, len(accepted), len(left)
+        )
+    not_accepted = [_left_pending(r) for r in left]
+    return AcceptAllOutcome(accepted, not_accepted, _accept_all_warning(not_accepted))
 
 
 # ---------------------------------------------------------------- remove
@@ -454,23 +415,17 @@ async def accept_all(actor: Actor) -> AcceptAllOutcome:
 async def remove(actor: Actor, device_id: str) -> str:
     """Delete a registration in any status; the id can then be registered again (§5.5)."""
     actor.require(Permission.DEVICE_CONTROL_ADMIN)
-    async with in_transaction():
-        await events.lock_tenant_log(actor.tenant_id)
+    async with tenant_change(actor.tenant_id) as change:
         registration = await _tenant_registration(actor.tenant_id, device_id)
         await registration.delete()
-        await events.append(
-            events.new_event(
-                actor.tenant_id,
-                device_id,
-                RegistrationEventKind.REMOVED,
-                status=None,
-                previous_status=registration.status,
-                actor=actor.name,
-                at=utcnow(),
-            )
+        change.record(
+            lifecycle.REMOVE,
+            actor.tenant_id,
+            device_id,
+            previous=registration.status,
+            actor=actor.name,
         )
-    await live.notify(actor.tenant_id)
-    log.info("%s removed the registration of device %s", actor.name, device_id)
+        change.note("%s removed the registration of device %s", actor.name, device_id)
     return device_id
 
 

@@ -59,9 +59,7 @@ async def bootstrap(
     generated: list[GeneratedLogin] = []
     try:
         async with in_transaction():
-            await Tenant.get_or_create(
-                id=MANAGEMENT_TENANT, defaults={"name": "Management", "is_management": True}
-            )
+            await Tenant.get_or_create(id=MANAGEMENT_TENANT, defaults={"name": "Management"})
             for username, permissions, given in accounts:
                 if await User.exists(tenant_id=MANAGEMENT_TENANT, username=username):
                     continue

@@ -1,13 +1,11 @@
-"""The security token policy of a tenant (API.md §5.3) and the options that set it."""
+"""The security token policy table (API.md §5.2-§5.4): pure decisions, no database.
+
+The option that selects a tenant's policy is in ``resolvers/known_options.py``.
+"""
 
 from __future__ import annotations
 
 import enum
-
-OPTION_CATEGORY = "device-registration"
-POLICY_KEY = "security-token.policy"
-MAX_FAILED_ATTEMPTS_KEY = "security-token.max-failed-attempts"
-DEFAULT_MAX_FAILED_ATTEMPTS = 5
 
 
 class SecurityTokenPolicy(enum.Enum):
@@ -16,6 +14,7 @@ class SecurityTokenPolicy(enum.Enum):
     REQUIRED = "REQUIRED"
 
 
+#: In force where the tenant set no policy, and for callers who may not read options.
 DEFAULT_POLICY = SecurityTokenPolicy.OPTIONAL
 
 

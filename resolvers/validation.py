@@ -1,4 +1,6 @@
-"""Input rules that need no database: ids, names, passwords, option values.
+"""Input rules that need no database: ids, names, passwords.
+
+Option values are checked by the table of known options (``resolvers/known_options.py``).
 
 Each check raises a domain error whose message says what was wrong, so a bad
 request is answered with a clear error instead of a database failure.
@@ -8,22 +10,14 @@ from __future__ import annotations
 
 import re
 
-from resolvers.errors import InvalidInput, InvalidOption
+from resolvers.errors import InvalidInput
 from resolvers.passwords import PASSWORD_MAX_LENGTH
-from resolvers.token_policy import (
-    MAX_FAILED_ATTEMPTS_KEY,
-    OPTION_CATEGORY,
-    POLICY_KEY,
-    SecurityTokenPolicy,
-)
 
 TENANT_ID = re.compile(r"[a-z0-9-]{1,32}")
 USERNAME = re.compile(r"[A-Za-z0-9._@+-]{1,64}")
 PASSWORD_MIN = 8
 PASSWORD_MAX = PASSWORD_MAX_LENGTH
 NAME_MAX = 255
-OPTION_NAME_MAX = 128
-OPTION_VALUE_MAX_BYTES = 64 * 1024
 
 
 def tenant_id(value: str) -> str:
@@ -60,30 +54,6 @@ def display_name(value: str, what: str, limit: int = NAME_MAX) -> str:
     if len(stripped) > limit:
         raise InvalidInput(f"the {what} must have at most {limit} characters")
     return stripped
-
-
-def tenant_option(category: str, key: str, value: str) -> None:
-    """API.md §5.7: known options are checked, any other is stored as given within limits."""
-    for label, text in (("category", category), ("key", key)):
-        if not 1 <= len(text) <= OPTION_NAME_MAX:
-            raise InvalidOption(f"the option {label} must have 1 to {OPTION_NAME_MAX} characters")
-    if len(value.encode()) > OPTION_VALUE_MAX_BYTES:
-        raise InvalidOption(f"the option value must be at most {OPTION_VALUE_MAX_BYTES} bytes")
-    for label, text in (("category", category), ("key", key), ("value", value)):
-        # PostgreSQL cannot store NUL in text; refuse it on every backend alike.
-        if "\x00" in text:
-            raise InvalidOption(f"the option {label} must not contain the NUL character")
-    if category != OPTION_CATEGORY:
-        return
-    if key == POLICY_KEY and value not in SecurityTokenPolicy.__members__:
-        allowed = ", ".join(SecurityTokenPolicy.__members__)
-        raise InvalidOption(f"{category}/{key} must be one of {allowed}, got {value[:40]!r}")
-    if key == MAX_FAILED_ATTEMPTS_KEY and not (
-        value.isascii() and value.isdigit() and 1 <= int(value) <= 100
-    ):
-        raise InvalidOption(
-            f"{category}/{key} must be a whole number from 1 to 100, got {value[:40]!r}"
-        )
 
 
 DEVICE_ID_MAX = 255

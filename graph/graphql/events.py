@@ -17,7 +17,7 @@ from graph.graphql.context import Info
 from graph.graphql.pagination import PageInfo
 from graph.graphql.permissions import can
 from graph.graphql.registrations import Registration
-from models import events as models
+from models.events import RegistrationEvent as EventRow
 from models.events import RegistrationEventKind
 from models.registrations import RegistrationStatus
 from resolvers import events, live
@@ -49,9 +49,7 @@ class RegistrationEvent:
     )
 
     @classmethod
-    def from_model(
-        cls, event: models.RegistrationEvent, registration: Registration | None
-    ) -> RegistrationEvent:
+    def from_model(cls, event: EventRow, registration: Registration | None) -> RegistrationEvent:
         return cls(
             cursor=events.event_cursor(event.tenant_id, event.seq),
             kind=event.kind,
@@ -87,7 +85,7 @@ class RegistrationEventConnection:
 
     @classmethod
     def from_page(
-        cls, page: Page[models.RegistrationEvent], current: dict[str, Registration]
+        cls, page: Page[EventRow], current: dict[str, Registration]
     ) -> RegistrationEventConnection:
         edges = []
         for event in page.items:

@@ -9,7 +9,7 @@ from graph.graphql.context import Info
 from graph.graphql.pagination import PageInfo
 from graph.graphql.permissions import can
 from graph.graphql.registrations import RegistrationConnection
-from models import groups as models
+from models.groups import Group as GroupRow
 from resolvers import groups, registrations
 from resolvers.pagination import CountedPage, encode_cursor
 from resolvers.permissions import Permission
@@ -41,7 +41,7 @@ class Group:
         return await RegistrationConnection.from_page(page, info)
 
     @classmethod
-    def from_model(cls, group: models.Group) -> Group:
+    def from_model(cls, group: GroupRow) -> Group:
         return cls(id=strawberry.ID(str(group.id)), name=group.name, parent_id=group.parent_id)
 
 
@@ -58,7 +58,7 @@ class GroupConnection:
     total_count: int
 
     @classmethod
-    def from_page(cls, page: CountedPage[models.Group]) -> GroupConnection:
+    def from_page(cls, page: CountedPage[GroupRow]) -> GroupConnection:
         edges = [
             GroupEdge(cursor=encode_cursor(groups.CURSOR_KIND, g.id), node=Group.from_model(g))
             for g in page.items

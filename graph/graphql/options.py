@@ -10,7 +10,7 @@ from graph.graphql.arguments import given
 from graph.graphql.context import Info
 from graph.graphql.permissions import can
 from graph.graphql.problems import Problem
-from models import options as models
+from models.options import TenantOption as OptionRow
 from resolvers import errors, options
 from resolvers.permissions import Permission
 from resolvers.token_policy import SecurityTokenPolicy
@@ -25,7 +25,7 @@ class TenantOption:
     value: str
 
     @classmethod
-    def from_model(cls, option: models.TenantOption) -> TenantOption:
+    def from_model(cls, option: OptionRow) -> TenantOption:
         return cls(category=option.category, key=option.key, value=option.value)
 
 

@@ -12,7 +12,8 @@ from graph.graphql.context import Info
 from graph.graphql.pagination import PageInfo
 from graph.graphql.permissions import can
 from graph.graphql.problems import Problem
-from models import registrations as models
+from models.groups import Group as GroupRow
+from models.registrations import Registration as RegistrationRow
 from models.registrations import RegistrationStatus
 from resolvers import errors, registrations
 from resolvers.pagination import CountedPage, encode_cursor
@@ -41,7 +42,7 @@ class Registration:
     credentials_delivered_at: datetime | None
     group_id: strawberry.Private[int | None]
     #: The group when the caller already loaded it for a whole page (see ``preload_groups``).
-    preloaded_group: strawberry.Private[models.Group | None] = None
+    preloaded_group: strawberry.Private[GroupRow | None] = None
 
     @strawberry.field
     def group(self, info: Info) -> Annotated[Group, strawberry.lazy("graph.graphql.groups")] | None:
@@ -60,7 +61,7 @@ class Registration:
 
     @classmethod
     def from_model(
-        cls, registration: models.Registration, groups: dict[int, models.Group] | None = None
+        cls, registration: RegistrationRow, groups: dict[int, GroupRow] | None = None
     ) -> Registration:
         return cls(
             id=strawberry.ID(registration.device_id),
@@ -95,7 +96,7 @@ class RegistrationConnection:
 
     @classmethod
     async def from_page(
-        cls, page: CountedPage[models.Registration], info: Info
+        cls, page: CountedPage[RegistrationRow], info: Info
     ) -> RegistrationConnection:
         groups = await preload_groups(page.items, info)
         edges = [
@@ -112,13 +113,13 @@ class RegistrationConnection:
         )
 
 
-def _group(group: models.Group) -> Group:
+def _group(group: GroupRow) -> Group:
     from graph.graphql.groups import Group
 
     return Group.from_model(group)
 
 
-async def preload_groups(rows: list[models.Registration], info: Info) -> dict[int, models.Group]:
+async def preload_groups(rows: list[RegistrationRow], info: Info) -> dict[int, GroupRow]:
     """The groups of ``rows`` through the request's DataLoader: one query for a whole list."""
     ids = sorted({r.group_id for r in rows if r.group_id is not None})
     found = await info.context.loaders.group.load_many(ids)
@@ -228,33 +229,12 @@ class AcceptAllResult:
 
     @classmethod
     def from_outcome(
-        cls, outcome: registrations.AcceptAllOutcome, groups: dict[int, models.Group]
+        cls, outcome: registrations.AcceptAllOutcome, groups: dict[int, GroupRow]
     ) -> AcceptAllResult:
-        not_accepted = [
-            DeviceProblem(
-                code="SECURITY_TOKEN_REQUIRED",
-                message=f"device {r.device_id} "
-                + (
-                    "used a security token: accept it with its token"
-                    if r.uses_token
-                    else "used no security token, which the REQUIRED policy does not accept"
-                ),
-                id=r.device_id,
-            )
-            for r in outcome.not_accepted
-        ]
-        warning = None
-        if not_accepted:
-            ids = ", ".join(p.id for p in not_accepted[:20])
-            more = f" and {len(not_accepted) - 20} more" if len(not_accepted) > 20 else ""
-            warning = (
-                f"{len(not_accepted)} registration(s) need a security token and were not "
-                f"accepted: {ids}{more}. Accept each one with its security token."
-            )
         return cls(
             accepted=[Registration.from_model(r, groups) for r in outcome.accepted],
-            not_accepted=not_accepted,
-            warning=warning,
+            not_accepted=[DeviceProblem.from_error(p) for p in outcome.not_accepted],
+            warning=outcome.warning,
         )
 
 

@@ -6,7 +6,8 @@ import strawberry
 
 from graph.graphql.context import Info
 from graph.graphql.permissions import can
-from models import tenants as models
+from models.tenants import Tenant as TenantRow
+from models.tenants import User as UserRow
 from resolvers import permissions as domain
 from resolvers import tenants
 from resolvers.permissions import Permission
@@ -29,7 +30,7 @@ class User:
         )
 
     @classmethod
-    def from_model(cls, user: models.User) -> User:
+    def from_model(cls, user: UserRow) -> User:
         return cls(
             tenant_id=user.tenant_id,
             username=user.username,
@@ -43,7 +44,7 @@ class Tenant:
     name: str
 
     @classmethod
-    def from_model(cls, tenant: models.Tenant) -> Tenant:
+    def from_model(cls, tenant: TenantRow) -> Tenant:
         return cls(id=strawberry.ID(tenant.id), name=tenant.name)
 
 

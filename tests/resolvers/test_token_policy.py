@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from resolvers.known_options import max_failed_attempts, security_token_policy
 from resolvers.token_policy import (
-    DEFAULT_MAX_FAILED_ATTEMPTS,
     DEFAULT_POLICY,
     Check,
     SecurityTokenPolicy,
@@ -44,7 +44,8 @@ def test_policy_table(
 
 def test_defaults_are_optional_and_five_attempts() -> None:
     assert DEFAULT_POLICY is OPTIONAL
-    assert DEFAULT_MAX_FAILED_ATTEMPTS == 5
+    assert security_token_policy(None) is OPTIONAL
+    assert max_failed_attempts(None) == 5
 
 
 def test_policy_values_are_the_schema_enum_names() -> None:
