@@ -43,7 +43,7 @@ class RegistrationEvent:
     at: datetime
     actor: str | None
     registration: Registration | None
-    #: Subscription results computed for this event (graph/shared_execution.py).
+    #: Subscription results computed for this event (graph/graphql/shared_execution.py).
     shared_results: strawberry.Private[dict[object, object]] = dataclasses.field(
         default_factory=dict
     )

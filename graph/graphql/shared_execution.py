@@ -3,7 +3,7 @@
 graphql-core executes the subscription's selection set once per subscriber
 and event. With a thousand subscribers of one tenant watching the same screen,
 that is a thousand identical executions of the same event. Every live event's
-GraphQL object is shared by all local subscribers (``graph/events.py``); this
+GraphQL object is shared by all local subscribers (``graph/graphql/events.py``); this
 executor keeps, on that object, each result by operation text, variables and
 audience (tenant and permissions), and hands the same result to every
 subscriber whose key matches. Results are read-only from here on: the JSON

@@ -114,7 +114,7 @@ async def test_unexpected_error_is_masked_and_logged_with_a_request_id(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret detail")
 
-    # graph/options.py calls options.list_options through the module, so this reaches it.
+    # graph/graphql/options.py calls options.list_options through the module, so this reaches it.
     monkeypatch.setattr(resolvers.options, "list_options", broken)
     caplog.set_level(logging.INFO)
     response = await admin.post("{ tenantOptions { key } }")
