@@ -10,7 +10,6 @@ without it those runs are skipped, unless ``GATEHOUSE_TEST_REQUIRE_SERVICES=1``
 from __future__ import annotations
 
 import base64
-import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -30,22 +29,10 @@ from models.config import orm_config
 from resolvers import passwords
 from resolvers.permissions import Permission
 from resolvers.tenants import bootstrap
+from tests.kit.services import DATABASE_VARIABLE, service_url
 
 ADMIN_PASSWORD = "admin-password"
 BOOTSTRAP_PASSWORD = "bootstrap-password"
-DATABASE_VARIABLE = "GATEHOUSE_TEST_DATABASE_URL"
-REDIS_VARIABLE = "GATEHOUSE_TEST_REDIS_URL"
-
-
-def service_url(variable: str) -> str:
-    """The URL of a test service, or skip (fail under CI) with the variable to set."""
-    url = os.environ.get(variable)
-    if url:
-        return url
-    reason = f"set {variable} to run this test against a real service"
-    if os.environ.get("GATEHOUSE_TEST_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{variable} is not set but GATEHOUSE_TEST_REQUIRE_SERVICES=1")
-    pytest.skip(reason)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import DATABASE_VARIABLE, service_url
+from tests.kit.services import DATABASE_VARIABLE, service_url
 from tests.servers import GATEHOUSE, Server, free_port, run_env, start_server
 
 

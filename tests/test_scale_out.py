@@ -18,7 +18,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from bench.scenarios import register_devices
-from tests.conftest import DATABASE_VARIABLE, REDIS_VARIABLE, service_url
+from tests.kit.services import DATABASE_VARIABLE, REDIS_VARIABLE, service_url
 from tests.servers import ADMIN_PASSWORD, BOOTSTRAP_PASSWORD, Server, Subscriber, basic, run_env
 from tests.servers import start_server as start
 
