@@ -6,9 +6,11 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import GraphQLClient, make_tenant, set_max_failed_attempts, set_token_policy
 from tests.graph.test_accept_policies import TOKEN, accept, pending, state
 from tests.graph.test_seed_flow import poll, register
+from tests.kit.accounts import make_tenant
+from tests.kit.clients import GraphQLClient
+from tests.kit.options import set_max_failed_attempts, set_token_policy
 
 ACCEPT_ALL = """
 mutation {

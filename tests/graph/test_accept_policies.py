@@ -6,8 +6,10 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import GraphQLClient, make_user, set_token_policy
 from tests.graph.test_seed_flow import ACCEPT, REGISTRATION, poll, register
+from tests.kit.accounts import make_user
+from tests.kit.clients import GraphQLClient
+from tests.kit.options import set_token_policy
 
 TOKEN = "t0ken-of-the-device"
 POLICY = "{ securityTokenPolicy }"

@@ -9,14 +9,8 @@ import httpx
 import pytest
 
 from graph.settings import Settings
-from tests.conftest import (
-    ADMIN_PASSWORD,
-    GraphQLClient,
-    app_client,
-    basic,
-    make_tenant,
-    make_user,
-)
+from tests.kit.accounts import ADMIN_PASSWORD, make_tenant, make_user
+from tests.kit.clients import GraphQLClient, app_client, basic
 
 ME = "{ me { tenantId username } }"
 CHALLENGE = 'Basic realm="gatehouse"'

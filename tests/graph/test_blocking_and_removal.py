@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import GraphQLClient, set_max_failed_attempts, set_token_policy
 from tests.graph.test_accept_policies import TOKEN, accept, assert_mismatch, pending, state
 from tests.graph.test_seed_flow import REGISTRATION, poll, register
+from tests.kit.clients import GraphQLClient
+from tests.kit.options import set_max_failed_attempts, set_token_policy
 
 REMOVE = """
 mutation($id: ID!) {

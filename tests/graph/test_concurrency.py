@@ -29,13 +29,10 @@ from graph.settings import Settings
 from models.events import RegistrationEvent
 from models.registrations import Registration
 from resolvers.passwords import verify_password
-from tests.conftest import GraphQLClient, make_tenant, make_user
-from tests.graph.test_device_credentials_rest import (
-    event_kinds,
-    pending,
-    set_option,
-)
+from tests.graph.test_device_credentials_rest import event_kinds, pending, set_option
 from tests.graph.test_seed_flow import ACCEPT, REGISTER, poll, register
+from tests.kit.accounts import make_tenant, make_user
+from tests.kit.clients import GraphQLClient
 
 CLIENTS = 4
 SHARED_IDS = 200

@@ -10,16 +10,9 @@ import httpx
 
 from models.events import RegistrationEvent
 from models.registrations import Registration
-from tests.conftest import (
-    ADMIN_PASSWORD,
-    BOOTSTRAP_PASSWORD,
-    GraphQLClient,
-    basic,
-    error_codes,
-    make_tenant,
-    make_user,
-)
 from tests.graph.test_seed_flow import ACCEPT, REGISTRATION, poll, register
+from tests.kit.accounts import ADMIN_PASSWORD, BOOTSTRAP_PASSWORD, make_tenant, make_user
+from tests.kit.clients import GraphQLClient, basic, error_codes
 
 CREDENTIALS_URL = "/devicecontrol/deviceCredentials"
 CREDENTIALS_MEDIA_TYPE = "application/vnd.com.nsn.cumulocity.devicecredentials+json"

@@ -11,17 +11,13 @@ from itertools import pairwise
 import httpx
 
 from models.events import RegistrationEvent
-from tests.conftest import (
-    GraphQLClient,
-    make_tenant,
-    make_user,
-    set_max_failed_attempts,
-    set_token_policy,
-)
 from tests.graph.test_accept_all import accept_all
 from tests.graph.test_accept_policies import TOKEN, accept, pending
 from tests.graph.test_blocking_and_removal import REMOVE
 from tests.graph.test_seed_flow import poll, register
+from tests.kit.accounts import make_tenant, make_user
+from tests.kit.clients import GraphQLClient
+from tests.kit.options import set_max_failed_attempts, set_token_policy
 
 ADMIN = "management/admin"
 WAITING = "WAITING_FOR_CONNECTION"

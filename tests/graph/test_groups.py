@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from tests.conftest import GraphQLClient, error_codes, make_tenant
+from tests.kit.accounts import make_tenant
+from tests.kit.clients import GraphQLClient, error_codes
 
 CREATE_GROUP = """
 mutation($name: String!, $parentId: ID) {

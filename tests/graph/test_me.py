@@ -1,4 +1,5 @@
-from tests.conftest import GraphQLClient, make_tenant
+from tests.kit.accounts import make_tenant
+from tests.kit.clients import GraphQLClient
 
 ME = "{ me { tenantId username permissions } }"
 

@@ -19,15 +19,6 @@ import pytest
 
 from models.registrations import Registration
 from models.tenants import User
-from tests.conftest import (
-    ADMIN_PASSWORD,
-    BOOTSTRAP_PASSWORD,
-    CREATE_TENANT,
-    CREATE_USER,
-    GraphQLClient,
-    basic,
-    error_codes,
-)
 from tests.graph.test_device_credentials_rest import (
     BOOTSTRAP_LOGIN,
     REQUEST_CREDENTIALS,
@@ -35,6 +26,9 @@ from tests.graph.test_device_credentials_rest import (
     post_raw,
 )
 from tests.graph.test_seed_flow import ACCEPT, REGISTER, poll
+from tests.kit.accounts import ADMIN_PASSWORD, BOOTSTRAP_PASSWORD
+from tests.kit.clients import GraphQLClient, basic, error_codes
+from tests.kit.documents import CREATE_TENANT, CREATE_USER
 
 TENANT_ADMIN_PASSWORD = "Tenant-Admin-S3cret-9f1c"
 OPERATOR_PASSWORD = "Operator-S3cret-77ab"

@@ -13,8 +13,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import GraphQLClient, create_group
 from tests.graph.test_seed_flow import poll
+from tests.kit.clients import GraphQLClient
+from tests.kit.groups import create_group
 
 LIST = """
 query($first: Int) {

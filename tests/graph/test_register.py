@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import (
-    GraphQLClient,
-    create_group,
-    error_codes,
-    make_tenant,
-    make_user,
-    set_max_failed_attempts,
-)
 from tests.graph.test_seed_flow import ACCEPT, REGISTER, REGISTRATION, poll, register
+from tests.kit.accounts import make_tenant, make_user
+from tests.kit.clients import GraphQLClient, error_codes
+from tests.kit.groups import create_group
+from tests.kit.options import set_max_failed_attempts
 
 TOTAL = "{ registrations { totalCount edges { node { id } } } }"
 

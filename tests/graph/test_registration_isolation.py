@@ -6,12 +6,14 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import GraphQLClient, create_group, error_codes, make_tenant
 from tests.graph.test_accept_all import accept_all
 from tests.graph.test_accept_policies import ACCEPT_NOT_FOUND, TOKEN, pending
 from tests.graph.test_blocking_and_removal import REMOVE
 from tests.graph.test_registration_queries import REGISTRATIONS, ids, listing
 from tests.graph.test_seed_flow import REGISTRATION, register
+from tests.kit.accounts import make_tenant
+from tests.kit.clients import GraphQLClient, error_codes
+from tests.kit.groups import create_group
 
 STATE = """
 query($id: ID!) { registration(id: $id) { status failedAttempts acceptedBy updatedAt } }"""

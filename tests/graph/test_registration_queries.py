@@ -6,15 +6,12 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import (
-    GraphQLClient,
-    create_group,
-    error_codes,
-    make_tenant,
-    set_max_failed_attempts,
-)
 from tests.graph.test_accept_policies import TOKEN, accept, pending
 from tests.graph.test_seed_flow import REGISTRATION, register
+from tests.kit.accounts import make_tenant
+from tests.kit.clients import GraphQLClient, error_codes
+from tests.kit.groups import create_group
+from tests.kit.options import set_max_failed_attempts
 
 REGISTRATIONS = """
 query($status: [RegistrationStatus!], $groupId: ID, $first: Int, $after: String) {

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import ALL_PERMISSIONS, GraphQLClient, make_tenant, make_user
+from tests.kit.accounts import ALL_PERMISSIONS, make_tenant, make_user
+from tests.kit.clients import GraphQLClient
 
 POLICY = "{ securityTokenPolicy }"
 SET_POLICY = """

@@ -6,7 +6,8 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import BOOTSTRAP_PASSWORD, GraphQLClient, basic
+from tests.kit.accounts import BOOTSTRAP_PASSWORD
+from tests.kit.clients import GraphQLClient, basic
 
 REGISTER = """
 mutation($devices: [RegisterDeviceInput!]!) {

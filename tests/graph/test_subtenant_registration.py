@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import GraphQLClient, create_group, make_tenant, make_user
 from tests.graph.test_register import registered_ids
 from tests.graph.test_seed_flow import ACCEPT, REGISTRATION, poll, register
+from tests.kit.accounts import make_tenant, make_user
+from tests.kit.clients import GraphQLClient
+from tests.kit.groups import create_group
 
 
 async def test_management_admin_registers_into_subtenant(

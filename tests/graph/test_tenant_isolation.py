@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import GraphQLClient, basic, can_log_in, error_codes, make_tenant, make_user
+from tests.kit.accounts import can_log_in, make_tenant, make_user
+from tests.kit.clients import GraphQLClient, basic, error_codes
 
 SET = """
 mutation($category: String!, $key: String!, $value: String!) {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.conftest import SET_TENANT_OPTION as SET
-from tests.conftest import GraphQLClient
+from tests.kit.clients import GraphQLClient
+from tests.kit.documents import SET_TENANT_OPTION as SET
 
 GET = """
 query($category: String!, $key: String!) {
