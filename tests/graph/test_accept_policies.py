@@ -9,10 +9,9 @@ import httpx
 from tests.graph.test_seed_flow import ACCEPT, REGISTRATION, poll, register
 from tests.kit.accounts import make_user
 from tests.kit.clients import GraphQLClient
-from tests.kit.options import set_token_policy
+from tests.kit.options import set_token_policy, token_policy
 
 TOKEN = "t0ken-of-the-device"
-POLICY = "{ securityTokenPolicy }"
 ACCEPT_NOT_FOUND = """
 mutation($id: ID!, $token: String) {
   accept(id: $id, securityToken: $token) { __typename ... on NotFound { id code message } }
@@ -167,11 +166,11 @@ async def test_required_refuses_tokenless_device_that_connected_before_the_polic
 async def test_caller_without_option_read_is_treated_as_optional(
     http: httpx.AsyncClient, admin: GraphQLClient
 ):
-    assert (await admin.data(POLICY))["securityTokenPolicy"] == "OPTIONAL"  # the default
+    assert await token_policy(admin) == "OPTIONAL"  # the default
     await set_token_policy(admin, "IGNORED")
-    assert (await admin.data(POLICY))["securityTokenPolicy"] == "IGNORED"
+    assert await token_policy(admin) == "IGNORED"
     operator = await make_user(admin, "ops", ["DEVICE_CONTROL_ADMIN", "DEVICE_CONTROL_READ"])
-    assert (await operator.data(POLICY))["securityTokenPolicy"] == "OPTIONAL"
+    assert await token_policy(operator) == "OPTIONAL"
     await pending(http, admin, "tokened", TOKEN)
     await pending(http, admin, "plain")
 

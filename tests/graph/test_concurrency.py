@@ -29,10 +29,11 @@ from graph.settings import Settings
 from models.events import RegistrationEvent
 from models.registrations import Registration
 from resolvers.passwords import verify_password
-from tests.graph.test_device_credentials_rest import event_kinds, pending, set_option
+from tests.graph.test_device_credentials_rest import event_kinds, pending
 from tests.graph.test_seed_flow import ACCEPT, REGISTER, poll, register
 from tests.kit.accounts import make_tenant, make_user
 from tests.kit.clients import GraphQLClient
+from tests.kit.options import set_max_failed_attempts
 
 CLIENTS = 4
 SHARED_IDS = 200
@@ -100,7 +101,7 @@ async def test_fifty_wrong_tokens_at_once_block_exactly_at_the_limit(
     db: str, http: httpx.AsyncClient, admin: GraphQLClient, clients: list[httpx.AsyncClient]
 ) -> None:
     require_postgres(db)
-    await set_option(admin, "security-token.max-failed-attempts", "5")
+    await set_max_failed_attempts(admin, 5)
     await pending(admin, http, "RACE-A", token="the-right-token")
 
     results = await asyncio.gather(

@@ -13,20 +13,12 @@ from models.registrations import Registration
 from tests.graph.test_seed_flow import ACCEPT, REGISTRATION, poll, register
 from tests.kit.accounts import ADMIN_PASSWORD, BOOTSTRAP_PASSWORD, make_tenant, make_user
 from tests.kit.clients import GraphQLClient, basic, error_codes
+from tests.kit.options import set_max_failed_attempts, set_token_policy
 
 CREDENTIALS_URL = "/devicecontrol/deviceCredentials"
 CREDENTIALS_MEDIA_TYPE = "application/vnd.com.nsn.cumulocity.devicecredentials+json"
 BOOTSTRAP_LOGIN = "management/devicebootstrap"
 NOT_FOUND_ERROR = "devicecontrol/Not Found"
-
-SET_OPTION = """
-mutation($category: String!, $key: String!, $value: String!) {
-  setTenantOption(category: $category, key: $key, value: $value) {
-    __typename
-    ... on TenantOption { value }
-    ... on InvalidOption { code message }
-  }
-}"""
 
 REQUEST_CREDENTIALS = """
 mutation($id: ID!, $token: String) {
@@ -47,13 +39,6 @@ async def post_raw(
     if authorization is not None:
         headers["Authorization"] = authorization
     return await http.post(CREDENTIALS_URL, content=content, headers=headers)
-
-
-async def set_option(client: GraphQLClient, key: str, value: str) -> None:
-    result = (await client.data(SET_OPTION, category="device-registration", key=key, value=value))[
-        "setTenantOption"
-    ]
-    assert result["__typename"] == "TenantOption", result
 
 
 def bootstrap_client(admin: GraphQLClient) -> GraphQLClient:
@@ -265,7 +250,7 @@ async def test_pending_device_gets_404_with_or_without_token(
 
 
 async def test_blocked_device_gets_404(http: httpx.AsyncClient, admin: GraphQLClient) -> None:
-    await set_option(admin, "security-token.max-failed-attempts", "1")
+    await set_max_failed_attempts(admin, 1)
     await blocked(admin, http, "B-1")
     for token in (None, "B-1-token", "other"):
         assert (await poll(http, "B-1", token=token)).status_code == 404
@@ -275,7 +260,7 @@ async def test_blocked_device_gets_404(http: httpx.AsyncClient, admin: GraphQLCl
 async def test_required_policy_blocks_device_without_token_at_first_contact(
     http: httpx.AsyncClient, admin: GraphQLClient
 ) -> None:
-    await set_option(admin, "security-token.policy", "REQUIRED")
+    await set_token_policy(admin, "REQUIRED")
     await register(admin, {"id": "R-1"})
     assert (await poll(http, "R-1")).status_code == 404
     state = (await admin.data(REGISTRATION, id="R-1"))["registration"]
@@ -346,7 +331,7 @@ async def test_credentials_body_and_stored_password_digest(
 async def test_every_404_has_the_same_bytes_whatever_the_reason(
     http: httpx.AsyncClient, admin: GraphQLClient
 ) -> None:
-    await set_option(admin, "security-token.max-failed-attempts", "1")
+    await set_max_failed_attempts(admin, 1)
     await register(admin, {"id": "S-WAITING"})
     await pending(admin, http, "S-PENDING")
     await pending(admin, http, "S-PENDING-TOKEN", token="tok")
@@ -379,7 +364,7 @@ async def test_every_404_has_the_same_bytes_whatever_the_reason(
 async def test_repeated_polls_that_change_nothing_write_nothing(
     http: httpx.AsyncClient, admin: GraphQLClient
 ) -> None:
-    await set_option(admin, "security-token.max-failed-attempts", "1")
+    await set_max_failed_attempts(admin, 1)
     await pending(admin, http, "U-PENDING")
     await pending(admin, http, "U-PENDING-TOKEN", token="tok")
     await blocked(admin, http, "U-BLOCKED")

@@ -6,11 +6,8 @@ import pytest
 
 from tests.kit.accounts import can_log_in, make_tenant, make_user
 from tests.kit.clients import GraphQLClient, basic, error_codes
+from tests.kit.options import set_option, set_token_policy, token_policy
 
-SET = """
-mutation($category: String!, $key: String!, $value: String!) {
-  setTenantOption(category: $category, key: $key, value: $value) { __typename }
-}"""
 OPTION = """
 query($category: String!, $key: String!) { tenantOption(category: $category, key: $key) { value } }
 """
@@ -35,12 +32,12 @@ async def globex(admin: GraphQLClient) -> GraphQLClient:
 async def test_options_are_per_tenant(
     admin: GraphQLClient, acme: GraphQLClient, globex: GraphQLClient
 ) -> None:
-    await acme.data(SET, category="app", key="colour", value="red")
+    await set_option(acme, "app", "colour", "red")
     for other in (globex, admin):
         assert (await other.data(OPTION, category="app", key="colour"))["tenantOption"] is None
         assert (await other.data(OPTIONS))["tenantOptions"] == []
     # The same key in another tenant is another option.
-    await globex.data(SET, category="app", key="colour", value="blue")
+    await set_option(globex, "app", "colour", "blue")
     assert (await acme.data(OPTION, category="app", key="colour"))["tenantOption"] == {
         "value": "red"
     }
@@ -89,11 +86,9 @@ async def test_users_log_in_only_to_their_own_tenant(
 
 
 async def test_token_policy_is_per_tenant(acme: GraphQLClient, globex: GraphQLClient) -> None:
-    await acme.data(
-        SET, category="device-registration", key="security-token.policy", value="REQUIRED"
-    )
-    assert (await acme.data("{ securityTokenPolicy }"))["securityTokenPolicy"] == "REQUIRED"
-    assert (await globex.data("{ securityTokenPolicy }"))["securityTokenPolicy"] == "OPTIONAL"
+    await set_token_policy(acme, "REQUIRED")
+    assert await token_policy(acme) == "REQUIRED"
+    assert await token_policy(globex) == "OPTIONAL"
 
 
 async def test_management_admin_does_not_see_subtenant_inventory(
