@@ -22,4 +22,6 @@ mutation($category: String!, $key: String!, $value: String!) {
 }"""
 
 CREATE_GROUP = """
-mutation($name: String!) { createGroup(name: $name) { id name } }"""
+mutation($name: String!, $parentId: ID) {
+  createGroup(name: $name, parentId: $parentId) { id name parent { id name } }
+}"""

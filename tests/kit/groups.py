@@ -6,7 +6,7 @@ from tests.kit.clients import GraphQLClient
 from tests.kit.documents import CREATE_GROUP
 
 
-async def create_group(client: GraphQLClient, name: str) -> str:
-    """A group in ``client``'s tenant; returns its id."""
-    group_id: str = (await client.data(CREATE_GROUP, name=name))["createGroup"]["id"]
-    return group_id
+async def create_group(client: GraphQLClient, name: str, parent_id: str | None = None) -> str:
+    """A group in ``client``'s tenant (under ``parent_id`` if given); returns its id."""
+    data = await client.data(CREATE_GROUP, name=name, parentId=parent_id)
+    return str(data["createGroup"]["id"])
