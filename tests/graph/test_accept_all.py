@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 
-from tests.graph.test_accept_policies import TOKEN, accept, pending, state
-from tests.graph.test_seed_flow import poll, register
 from tests.kit.accounts import make_tenant
 from tests.kit.clients import GraphQLClient
+from tests.kit.devices import TOKEN, pending, poll
+from tests.kit.documents import STAMPS
 from tests.kit.options import set_max_failed_attempts, set_token_policy
-
-ACCEPT_ALL = """
-mutation {
-  acceptAll {
-    accepted { id status acceptedBy acceptedAt }
-    notAccepted { code message id }
-    warning
-  }
-}"""
-
-STAMPS = "query($id: ID!) { registration(id: $id) { status acceptedAt updatedAt } }"
-
-
-async def accept_all(client: GraphQLClient) -> dict[str, Any]:
-    result: dict[str, Any] = (await client.data(ACCEPT_ALL))["acceptAll"]
-    return result
+from tests.kit.registrations import accept, accept_all, register, state
 
 
 async def test_optional_accepts_tokenless_and_lists_token_devices(

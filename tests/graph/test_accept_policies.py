@@ -6,34 +6,12 @@ from typing import Any
 
 import httpx
 
-from tests.graph.test_seed_flow import ACCEPT, REGISTRATION, poll, register
 from tests.kit.accounts import make_user
 from tests.kit.clients import GraphQLClient
+from tests.kit.devices import TOKEN, pending, poll
+from tests.kit.documents import ACCEPT, ACCEPT_NOT_FOUND
 from tests.kit.options import set_token_policy, token_policy
-
-TOKEN = "t0ken-of-the-device"
-ACCEPT_NOT_FOUND = """
-mutation($id: ID!, $token: String) {
-  accept(id: $id, securityToken: $token) { __typename ... on NotFound { id code message } }
-}"""
-
-
-async def pending(
-    http: httpx.AsyncClient, client: GraphQLClient, device_id: str, token: str | None = None
-) -> None:
-    """Register ``device_id`` and let it connect (with ``token`` if given)."""
-    await register(client, {"id": device_id})
-    assert (await poll(http, device_id, token=token)).status_code == 404
-
-
-async def accept(client: GraphQLClient, device_id: str, token: str | None = None) -> dict[str, Any]:
-    result: dict[str, Any] = (await client.data(ACCEPT, id=device_id, token=token))["accept"]
-    return result
-
-
-async def state(client: GraphQLClient, device_id: str) -> dict[str, Any]:
-    found: dict[str, Any] = (await client.data(REGISTRATION, id=device_id))["registration"]
-    return found
+from tests.kit.registrations import accept, assert_mismatch, register, state
 
 
 def assert_accepted(result: dict[str, Any], device_id: str, by: str = "management/admin") -> None:
@@ -42,12 +20,6 @@ def assert_accepted(result: dict[str, Any], device_id: str, by: str = "managemen
     assert result["status"] == "ACCEPTED"
     assert result["acceptedBy"] == by
     assert result["acceptedAt"] is not None
-
-
-def assert_mismatch(result: dict[str, Any], failed: int, left: int) -> None:
-    assert result["__typename"] == "SecurityTokenMismatch", result
-    assert result["code"] == "SECURITY_TOKEN_MISMATCH"
-    assert (result["failedAttempts"], result["attemptsLeft"]) == (failed, left)
 
 
 # ---------------------------------------------------------------- IGNORED

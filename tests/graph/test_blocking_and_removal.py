@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import httpx
 
-from tests.graph.test_accept_policies import TOKEN, accept, assert_mismatch, pending, state
-from tests.graph.test_seed_flow import REGISTRATION, poll, register
 from tests.kit.clients import GraphQLClient
+from tests.kit.devices import TOKEN, pending, poll
+from tests.kit.documents import REGISTRATION, REMOVE
 from tests.kit.options import set_max_failed_attempts, set_token_policy
-
-REMOVE = """
-mutation($id: ID!) {
-  removeRegistration(id: $id) {
-    __typename
-    ... on Removed { id }
-    ... on NotFound { id code message }
-  }
-}"""
+from tests.kit.registrations import accept, assert_mismatch, register, state
 
 ACCEPT_ALL_IDS = "mutation { acceptAll { accepted { id } notAccepted { id } } }"
 

@@ -7,9 +7,7 @@ from typing import Any
 
 from tests.kit.accounts import ALL_PERMISSIONS, can_log_in, make_tenant
 from tests.kit.clients import GraphQLClient, error_codes
-from tests.kit.documents import CREATE_TENANT
-
-ME = "{ me { tenantId username permissions } }"
+from tests.kit.documents import CREATE_TENANT, ME
 
 
 async def create_tenant(

@@ -7,9 +7,7 @@ from typing import Any
 
 from tests.kit.accounts import can_log_in, make_tenant, make_user
 from tests.kit.clients import GraphQLClient, error_codes
-from tests.kit.documents import CREATE_USER
-
-ME = "{ me { tenantId username permissions } }"
+from tests.kit.documents import CREATE_USER, ME
 
 
 async def create_user(

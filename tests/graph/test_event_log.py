@@ -11,18 +11,16 @@ from itertools import pairwise
 import httpx
 
 from models.events import RegistrationEvent
-from tests.graph.test_accept_all import accept_all
-from tests.graph.test_accept_policies import TOKEN, accept, pending
-from tests.graph.test_blocking_and_removal import REMOVE
-from tests.graph.test_seed_flow import poll, register
 from tests.kit.accounts import make_tenant, make_user
 from tests.kit.clients import GraphQLClient
+from tests.kit.devices import TOKEN, pending, poll
+from tests.kit.documents import REMOVE, STAMPS
 from tests.kit.options import set_max_failed_attempts, set_token_policy
+from tests.kit.registrations import accept, accept_all, register
 
 ADMIN = "management/admin"
 WAITING = "WAITING_FOR_CONNECTION"
 PENDING = "PENDING_ACCEPTANCE"
-STAMPS = "query($id: ID!) { registration(id: $id) { status updatedAt acceptedAt } }"
 
 Row = tuple[str, str, str | None, str | None, str | None]
 

@@ -1,7 +1,6 @@
 from tests.kit.accounts import make_tenant
 from tests.kit.clients import GraphQLClient
-
-ME = "{ me { tenantId username permissions } }"
+from tests.kit.documents import ME
 
 
 async def test_admin_sees_every_permission_but_device_bootstrap(admin: GraphQLClient) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import httpx
 
-from tests.graph.test_seed_flow import ACCEPT, REGISTER, REGISTRATION, poll, register
 from tests.kit.accounts import make_tenant, make_user
 from tests.kit.clients import GraphQLClient, error_codes
+from tests.kit.devices import poll
+from tests.kit.documents import ACCEPT, REGISTER, REGISTRATION
 from tests.kit.groups import create_group
 from tests.kit.options import set_max_failed_attempts
-
-TOTAL = "{ registrations { totalCount edges { node { id } } } }"
+from tests.kit.registrations import register, registered_ids
 
 GROUP_REGISTRATIONS = """
 query($id: ID!) {
@@ -18,13 +18,6 @@ query($id: ID!) {
     registrations { totalCount edges { node { id status group { id name } } } }
   }
 }"""
-
-
-async def registered_ids(client: GraphQLClient) -> list[str]:
-    connection = (await client.data(TOTAL))["registrations"]
-    ids = [edge["node"]["id"] for edge in connection["edges"]]
-    assert connection["totalCount"] == len(ids)
-    return ids
 
 
 async def test_register_creates_each_device_waiting_for_connection(admin: GraphQLClient):

@@ -6,14 +6,12 @@ from typing import Any
 
 import httpx
 
-from tests.graph.test_accept_all import accept_all
-from tests.graph.test_accept_policies import ACCEPT_NOT_FOUND, TOKEN, pending
-from tests.graph.test_blocking_and_removal import REMOVE
-from tests.graph.test_registration_queries import REGISTRATIONS, ids, listing
-from tests.graph.test_seed_flow import REGISTRATION, register
 from tests.kit.accounts import make_tenant
 from tests.kit.clients import GraphQLClient, error_codes
+from tests.kit.devices import TOKEN, pending
+from tests.kit.documents import ACCEPT_NOT_FOUND, REGISTRATION, REGISTRATIONS, REMOVE
 from tests.kit.groups import create_group
+from tests.kit.registrations import accept_all, ids, listing, register
 
 STATE = """
 query($id: ID!) { registration(id: $id) { status failedAttempts acceptedBy updatedAt } }"""

@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 
-from tests.graph.test_accept_policies import TOKEN, accept, pending
-from tests.graph.test_seed_flow import REGISTRATION, register
 from tests.kit.accounts import make_tenant
 from tests.kit.clients import GraphQLClient, error_codes
+from tests.kit.devices import TOKEN, pending
+from tests.kit.documents import REGISTRATION, REGISTRATIONS
 from tests.kit.groups import create_group
 from tests.kit.options import set_max_failed_attempts
-
-REGISTRATIONS = """
-query($status: [RegistrationStatus!], $groupId: ID, $first: Int, $after: String) {
-  registrations(status: $status, groupId: $groupId, first: $first, after: $after) {
-    totalCount
-    pageInfo { hasNextPage endCursor }
-    edges { cursor node { id status } }
-  }
-}"""
-
-
-async def listing(client: GraphQLClient, **arguments: Any) -> dict[str, Any]:
-    connection: dict[str, Any] = (await client.data(REGISTRATIONS, **arguments))["registrations"]
-    return connection
-
-
-def ids(connection: dict[str, Any]) -> list[str]:
-    return [edge["node"]["id"] for edge in connection["edges"]]
+from tests.kit.registrations import accept, ids, listing, register
 
 
 async def one_in_each_status(http: httpx.AsyncClient, client: GraphQLClient) -> None:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 import websockets
 
+from tests.kit.documents import REGISTER
 from tests.servers import (
     ADMIN_PASSWORD,
     BOOTSTRAP_PASSWORD,
@@ -29,8 +30,6 @@ subscription($after: String, $status: [RegistrationStatus!]) {
     cursor kind id status previousStatus actor registration { id status }
   }
 }"""
-REGISTER = """
-mutation($devices: [RegisterDeviceInput!]!) { register(devices: $devices) { __typename } }"""
 _tenants = itertools.count(1)
 
 

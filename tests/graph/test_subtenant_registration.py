@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import httpx
 
-from tests.graph.test_register import registered_ids
-from tests.graph.test_seed_flow import ACCEPT, REGISTRATION, poll, register
 from tests.kit.accounts import make_tenant, make_user
 from tests.kit.clients import GraphQLClient
+from tests.kit.devices import poll
+from tests.kit.documents import ACCEPT, REGISTRATION
 from tests.kit.groups import create_group
+from tests.kit.registrations import register, registered_ids
 
 
 async def test_management_admin_registers_into_subtenant(

@@ -10,6 +10,8 @@ from tests.kit.documents import CREATE_TENANT, CREATE_USER
 
 #: The password of ``management/admin`` in every test database.
 ADMIN_PASSWORD = "admin-password"
+#: The login devices use to ask for their credentials.
+BOOTSTRAP_LOGIN = "management/devicebootstrap"
 #: The password of ``management/devicebootstrap`` in every test database.
 BOOTSTRAP_PASSWORD = "bootstrap-password"
 
@@ -42,3 +44,8 @@ async def can_log_in(http: httpx.AsyncClient, login: str, password: str) -> bool
         headers={"Authorization": basic(login, password)},
     )
     return response.status_code == 200
+
+
+def bootstrap_client(admin: GraphQLClient) -> GraphQLClient:
+    """A client on ``admin``'s HTTP client, logged in as the bootstrap user."""
+    return admin.as_user(BOOTSTRAP_LOGIN, BOOTSTRAP_PASSWORD)
