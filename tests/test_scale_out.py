@@ -18,9 +18,10 @@ import pytest
 import redis.asyncio as aioredis
 
 from bench.scenarios import register_devices
+from tests.kit.accounts import ADMIN_PASSWORD, BOOTSTRAP_PASSWORD
+from tests.kit.clients import basic
+from tests.kit.servers import Server, Subscriber, run_env, start_server
 from tests.kit.services import DATABASE_VARIABLE, REDIS_VARIABLE, service_url
-from tests.servers import ADMIN_PASSWORD, BOOTSTRAP_PASSWORD, Server, Subscriber, basic, run_env
-from tests.servers import start_server as start
 
 SCRATCH_DATABASE = "gatehouse_scale_out"
 EVENTS = "subscription { registrationEvents { cursor kind id } }"
@@ -74,7 +75,7 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 def start_two(cwd: Path, env: dict[str, str], servers: list[Server]) -> tuple[Server, Server]:
     """Two server processes on the same database and Redis (stopped by the ``servers`` fixture)."""
     for _ in range(2):
-        servers.append(start(cwd, env))
+        servers.append(start_server(cwd, env))
     return servers[-2], servers[-1]
 
 
@@ -140,7 +141,7 @@ async def drop_subscriber_connections(redis: aioredis.Redis) -> int:
 async def test_workers_share_one_event_stream(
     tmp_path: Path, cluster_env: dict[str, str], servers: list[Server]
 ) -> None:
-    server = start(tmp_path, cluster_env, "--workers", "2")
+    server = start_server(tmp_path, cluster_env, "--workers", "2")
     servers.append(server)
     subscriber = await Subscriber.open(server.ws_url, ADMIN, EVENTS)
     await asyncio.sleep(0.3)
