@@ -1,6 +1,9 @@
 """The registration event log (API.md §5.8): one event per state change, none otherwise.
 
-The ``events`` query is not built yet, so the log is read straight from its table.
+Each state change (register, first contact, a wrong token, accept and acceptAll,
+credentials delivery, removal) is checked against the rows written to the log's
+table, read straight from the database; the ``events`` query that serves the log
+to operators is tested in ``test_events_query.py``.
 """
 
 from __future__ import annotations
