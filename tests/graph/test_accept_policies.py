@@ -27,7 +27,7 @@ def assert_accepted(result: dict[str, Any], device_id: str, by: str = "managemen
 
 async def test_ignored_accepts_both_devices_without_a_token(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await set_token_policy(admin, "IGNORED")
     await pending(http, admin, "plain")
     await pending(http, admin, "tokened", TOKEN)
@@ -42,7 +42,7 @@ async def test_ignored_accepts_both_devices_without_a_token(
 
 async def test_ignored_still_delivers_only_to_the_token_of_first_contact(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await set_token_policy(admin, "IGNORED")
     await pending(http, admin, "tokened", TOKEN)
     await accept(admin, "tokened")
@@ -56,7 +56,7 @@ async def test_ignored_still_delivers_only_to_the_token_of_first_contact(
 
 async def test_optional_accepts_tokenless_device_and_ignores_a_typed_token(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await set_token_policy(admin, "OPTIONAL")
     await pending(http, admin, "plain-1")
     await pending(http, admin, "plain-2")
@@ -68,7 +68,9 @@ async def test_optional_accepts_tokenless_device_and_ignores_a_typed_token(
     assert (await poll(http, "plain-2")).status_code == 201
 
 
-async def test_optional_token_device_needs_its_token(http: httpx.AsyncClient, admin: GraphQLClient):
+async def test_optional_token_device_needs_its_token(
+    http: httpx.AsyncClient, admin: GraphQLClient
+) -> None:
     await set_token_policy(admin, "OPTIONAL")
     await pending(http, admin, "tokened", TOKEN)
 
@@ -91,7 +93,7 @@ async def test_optional_token_device_needs_its_token(http: httpx.AsyncClient, ad
 
 async def test_required_blocks_tokenless_device_at_first_contact(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await set_token_policy(admin, "REQUIRED")
     await pending(http, admin, "plain")
     current = await state(admin, "plain")
@@ -106,7 +108,9 @@ async def test_required_blocks_tokenless_device_at_first_contact(
     assert (await state(admin, "blank"))["status"] == "BLOCKED"
 
 
-async def test_required_token_device_needs_its_token(http: httpx.AsyncClient, admin: GraphQLClient):
+async def test_required_token_device_needs_its_token(
+    http: httpx.AsyncClient, admin: GraphQLClient
+) -> None:
     await set_token_policy(admin, "REQUIRED")
     await pending(http, admin, "tokened", TOKEN)
     assert (await state(admin, "tokened"))["status"] == "PENDING_ACCEPTANCE"
@@ -118,7 +122,7 @@ async def test_required_token_device_needs_its_token(http: httpx.AsyncClient, ad
 
 async def test_required_refuses_tokenless_device_that_connected_before_the_policy(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await pending(http, admin, "early")  # connected under OPTIONAL: PENDING, no token
     await set_token_policy(admin, "REQUIRED")
     assert (await state(admin, "early"))["status"] == "PENDING_ACCEPTANCE"
@@ -137,7 +141,7 @@ async def test_required_refuses_tokenless_device_that_connected_before_the_polic
 
 async def test_caller_without_option_read_is_treated_as_optional(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     assert await token_policy(admin) == "OPTIONAL"  # the default
     await set_token_policy(admin, "IGNORED")
     assert await token_policy(admin) == "IGNORED"
@@ -160,7 +164,7 @@ async def test_caller_without_option_read_is_treated_as_optional(
 
 async def test_accept_of_unknown_waiting_or_accepted_registration_is_refused(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await register(admin, {"id": "waiting"})
     result = await accept(admin, "waiting")
     assert result["__typename"] == "InvalidStatus"
@@ -180,7 +184,9 @@ async def test_accept_of_unknown_waiting_or_accepted_registration_is_refused(
     assert (result["code"], result["id"]) == ("NOT_FOUND", "ghost")
 
 
-async def test_accept_needs_device_control_admin(http: httpx.AsyncClient, admin: GraphQLClient):
+async def test_accept_needs_device_control_admin(
+    http: httpx.AsyncClient, admin: GraphQLClient
+) -> None:
     await pending(http, admin, "plain")
     reader = await make_user(admin, "reader", ["DEVICE_CONTROL_READ"])
     body = await reader(ACCEPT, id="plain")

@@ -24,7 +24,7 @@ async def one_in_each_status(http: httpx.AsyncClient, client: GraphQLClient) -> 
     await accept(client, "d-blocked", "wrong")
 
 
-async def test_registration_is_null_for_unknown_or_another_tenants_id(admin: GraphQLClient):
+async def test_registration_is_null_for_unknown_or_another_tenants_id(admin: GraphQLClient) -> None:
     acme = await make_tenant(admin, "acme")
     await register(acme, {"id": "acme-dev"})
     assert (await admin.data(REGISTRATION, id="ghost"))["registration"] is None
@@ -32,7 +32,7 @@ async def test_registration_is_null_for_unknown_or_another_tenants_id(admin: Gra
     assert (await acme.data(REGISTRATION, id="acme-dev"))["registration"]["id"] == "acme-dev"
 
 
-async def test_status_filter(http: httpx.AsyncClient, admin: GraphQLClient):
+async def test_status_filter(http: httpx.AsyncClient, admin: GraphQLClient) -> None:
     await one_in_each_status(http, admin)
     everything = await listing(admin)
     assert ids(everything) == ["d-accepted", "d-blocked", "d-pending", "d-waiting"]
@@ -50,7 +50,7 @@ async def test_status_filter(http: httpx.AsyncClient, admin: GraphQLClient):
     assert ids(await listing(admin, status=["WAITING_FOR_CONNECTION"])) == ["d-waiting"]
 
 
-async def test_group_filter(admin: GraphQLClient):
+async def test_group_filter(admin: GraphQLClient) -> None:
     north = await create_group(admin, "North")
     south = await create_group(admin, "South")
     await register(
@@ -67,7 +67,7 @@ async def test_group_filter(admin: GraphQLClient):
     assert ids(await listing(admin, groupId=south, status=["ACCEPTED"])) == []
 
 
-async def test_unknown_or_foreign_group_filter_is_not_found(admin: GraphQLClient):
+async def test_unknown_or_foreign_group_filter_is_not_found(admin: GraphQLClient) -> None:
     acme = await make_tenant(admin, "acme")
     acme_group = await create_group(acme, "Acme")
     for group_id in ("424242", "not-a-number", acme_group):
@@ -76,7 +76,7 @@ async def test_unknown_or_foreign_group_filter_is_not_found(admin: GraphQLClient
         assert body["data"] is None
 
 
-async def test_pagination_walks_everything_in_id_order(admin: GraphQLClient):
+async def test_pagination_walks_everything_in_id_order(admin: GraphQLClient) -> None:
     wanted = ["B-2", "a-1", "a-10", "a-2", "a.1", "a_1", "z", "Z-9", "0-first", "~last"]
     await register(admin, *({"id": i} for i in wanted))
     seen: list[str] = []
@@ -108,7 +108,7 @@ async def test_pagination_walks_everything_in_id_order(admin: GraphQLClient):
     )
 
 
-async def test_bad_cursor_or_page_size_is_invalid_input(admin: GraphQLClient):
+async def test_bad_cursor_or_page_size_is_invalid_input(admin: GraphQLClient) -> None:
     await register(admin, {"id": "dev-1"})
     await create_group(admin, "G")
     groups = (await admin.data("{ groups { pageInfo { endCursor } } }"))["groups"]

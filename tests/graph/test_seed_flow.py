@@ -10,7 +10,9 @@ from tests.kit.documents import ACCEPT, REGISTRATION
 from tests.kit.registrations import register
 
 
-async def test_register_poll_accept_collect_once(http: httpx.AsyncClient, admin: GraphQLClient):
+async def test_register_poll_accept_collect_once(
+    http: httpx.AsyncClient, admin: GraphQLClient
+) -> None:
     registered = await register(admin, {"id": "IMEI-0001"})
     assert registered["__typename"] == "RegisterSuccess"
     assert registered["registrations"][0]["status"] == "WAITING_FOR_CONNECTION"
@@ -49,7 +51,7 @@ async def test_register_poll_accept_collect_once(http: httpx.AsyncClient, admin:
 
 async def test_device_with_token_needs_matching_token(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await register(admin, {"id": "SN-7"})
     assert (await poll(http, "SN-7", token="s3cret-token")).status_code == 404
     wrong = (await admin.data(ACCEPT, id="SN-7", token="guess"))["accept"]
