@@ -79,7 +79,8 @@ def start_two(cwd: Path, env: dict[str, str], servers: list[Server]) -> tuple[Se
     return servers[-2], servers[-1]
 
 
-async def register(http: httpx.AsyncClient, server: Server, *ids: str) -> None:
+async def register_on(http: httpx.AsyncClient, server: Server, *ids: str) -> None:
+    """Register ``ids`` on the real ``server`` as the management admin."""
     await register_devices(http, server, ADMIN, list(ids))
 
 
@@ -91,8 +92,8 @@ async def test_mutation_on_one_process_reaches_subscribers_on_both(
     on_b = await Subscriber.open(b.ws_url, ADMIN, EVENTS)
     await asyncio.sleep(0.3)
 
-    await register(http, a, "from-a-1", "from-a-2")
-    await register(http, b, "from-b-1")
+    await register_on(http, a, "from-a-1", "from-a-2")
+    await register_on(http, b, "from-b-1")
     seen_on_a = await on_a.events(3, timeout=5)
     seen_on_b = await on_b.events(3, timeout=5)
     assert seen_on_a == seen_on_b
@@ -107,7 +108,7 @@ async def test_no_event_lost_when_redis_connections_drop(
     a, b = start_two(tmp_path, cluster_env, servers)
     subscriber = await Subscriber.open(b.ws_url, ADMIN, EVENTS)
     await asyncio.sleep(0.3)
-    await register(http, a, "before-drop")
+    await register_on(http, a, "before-drop")
     assert [e["id"] for e in await subscriber.events(1, timeout=5)] == ["before-drop"]
 
     redis = aioredis.Redis.from_url(service_url(REDIS_VARIABLE))
@@ -118,7 +119,7 @@ async def test_no_event_lost_when_redis_connections_drop(
             # things at once, so the notices are published while B is not listening.
             assert await drop_subscriber_connections(redis) >= 2
             ids = [f"drop{round_}-{n}" for n in range(3)]
-            await register(http, a, *ids)
+            await register_on(http, a, *ids)
             expected.extend(ids)
             await asyncio.sleep(0.2)
     finally:
@@ -149,7 +150,7 @@ async def test_workers_share_one_event_stream(
     for device_id in ids:
         # A new connection each time, so the kernel spreads them over the workers.
         async with httpx.AsyncClient(timeout=10) as http:
-            await register(http, server, device_id)
+            await register_on(http, server, device_id)
     received = await subscriber.events(len(ids), timeout=10)
     assert [e["id"] for e in received] == ids
     await subscriber.close()

@@ -26,7 +26,7 @@ query($first: Int) {
     pageInfo { hasNextPage endCursor }
   }
 }"""
-ACCEPT_ALL = "mutation { acceptAll { accepted { id status group { name } } warning } }"
+ACCEPT_ALL_WITH_GROUPS = "mutation { acceptAll { accepted { id status group { name } } warning } }"
 
 
 class StatementLog(logging.Handler):
@@ -88,7 +88,7 @@ async def test_accept_all_runs_the_same_statements_for_5_and_300_devices(
         await register_in_groups(admin, prefix, size)
         for n in range(size):
             assert (await poll(http, f"{prefix}-{n:04}")).status_code == 404
-        counts.append(await count_statements(sql, admin, ACCEPT_ALL))
+        counts.append(await count_statements(sql, admin, ACCEPT_ALL_WITH_GROUPS))
     assert counts[0] == counts[1]
 
 
