@@ -23,7 +23,7 @@ from graph.settings import Settings
 from models.config import orm_config
 from resolvers import passwords
 from resolvers.tenants import bootstrap
-from tests.kit.accounts import ADMIN_PASSWORD, BOOTSTRAP_PASSWORD
+from tests.kit.accounts import ADMIN_LOGIN, ADMIN_PASSWORD, BOOTSTRAP_PASSWORD
 from tests.kit.clients import GraphQLClient, app_client
 from tests.kit.services import DATABASE_VARIABLE, service_url
 
@@ -104,4 +104,4 @@ async def http(db: str, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def admin(http: httpx.AsyncClient) -> GraphQLClient:
     """``management/admin``: every permission but DEVICE_BOOTSTRAP."""
-    return GraphQLClient(http, "management/admin", ADMIN_PASSWORD)
+    return GraphQLClient(http, ADMIN_LOGIN, ADMIN_PASSWORD)

@@ -8,6 +8,8 @@ from resolvers.permissions import Permission
 from tests.kit.clients import GraphQLClient, basic
 from tests.kit.documents import CREATE_TENANT, CREATE_USER
 
+#: The first-start administrator of the management tenant.
+ADMIN_LOGIN = "management/admin"
 #: The password of ``management/admin`` in every test database.
 ADMIN_PASSWORD = "admin-password"
 #: The login devices use to ask for their credentials.

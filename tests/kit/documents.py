@@ -1,4 +1,8 @@
-"""GraphQL documents that more than one test module sends."""
+"""GraphQL documents shared by the kit's helpers and the test modules."""
+
+# ---------------------------------------------------------------- accounts and tenants
+
+ME = "{ me { tenantId username permissions } }"
 
 CREATE_TENANT = """
 mutation($id: String!, $name: String!, $password: String!) {
@@ -12,6 +16,8 @@ mutation($username: String!, $password: String!, $permissions: [Permission!]!) {
   }
 }"""
 
+# ---------------------------------------------------------------- options and groups
+
 SET_TENANT_OPTION = """
 mutation($category: String!, $key: String!, $value: String!) {
   setTenantOption(category: $category, key: $key, value: $value) {
@@ -21,12 +27,14 @@ mutation($category: String!, $key: String!, $value: String!) {
   }
 }"""
 
+SECURITY_TOKEN_POLICY = "{ securityTokenPolicy }"
+
 CREATE_GROUP = """
 mutation($name: String!, $parentId: ID) {
   createGroup(name: $name, parentId: $parentId) { id name parent { id name } }
 }"""
 
-ME = "{ me { tenantId username permissions } }"
+# ---------------------------------------------------------------- registration operations
 
 REGISTER = """
 mutation($devices: [RegisterDeviceInput!]!) {
@@ -71,6 +79,8 @@ mutation($id: ID!) {
   }
 }"""
 
+# ---------------------------------------------------------------- reading registrations back
+
 REGISTRATION = """
 query($id: ID!) {
   registration(id: $id) {
@@ -91,6 +101,8 @@ query($status: [RegistrationStatus!], $groupId: ID, $first: Int, $after: String)
 }"""
 
 REGISTERED_IDS = "{ registrations { totalCount edges { node { id } } } }"
+
+# ---------------------------------------------------------------- the device's GraphQL twin of REST
 
 REQUEST_CREDENTIALS = """
 mutation($id: ID!, $token: String) {

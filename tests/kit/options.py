@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from tests.kit.clients import GraphQLClient
-from tests.kit.documents import SET_TENANT_OPTION
+from tests.kit.documents import SECURITY_TOKEN_POLICY, SET_TENANT_OPTION
 
 #: The option category of the security token settings.
 REGISTRATION_CATEGORY = "device-registration"
+#: IGNORED, OPTIONAL (the default) or REQUIRED.
 TOKEN_POLICY_KEY = "security-token.policy"
+#: Wrong tokens a registration survives before it is blocked (5 by default).
 MAX_FAILED_ATTEMPTS_KEY = "security-token.max-failed-attempts"
 
 
@@ -35,4 +37,4 @@ async def set_max_failed_attempts(client: GraphQLClient, limit: int) -> None:
 
 async def token_policy(client: GraphQLClient) -> str:
     """The ``securityTokenPolicy`` that ``client`` reads."""
-    return str((await client.data("{ securityTokenPolicy }"))["securityTokenPolicy"])
+    return str((await client.data(SECURITY_TOKEN_POLICY))["securityTokenPolicy"])
