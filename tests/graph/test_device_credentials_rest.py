@@ -22,7 +22,7 @@ from tests.kit.clients import GraphQLClient, basic, error_codes
 from tests.kit.devices import pending, poll, post_raw
 from tests.kit.documents import ACCEPT, REGISTRATION, REQUEST_CREDENTIALS
 from tests.kit.options import set_max_failed_attempts, set_token_policy
-from tests.kit.registrations import event_kinds, register
+from tests.kit.registrations import accept, event_kinds, register
 
 CREDENTIALS_MEDIA_TYPE = "application/vnd.com.nsn.cumulocity.devicecredentials+json"
 NOT_FOUND_ERROR = "devicecontrol/Not Found"
@@ -37,15 +37,16 @@ async def stored_state(device_id: str) -> tuple[list[dict[str, Any]], int]:
 async def accepted(
     http: httpx.AsyncClient, admin: GraphQLClient, device_id: str, token: str | None = None
 ) -> None:
+    """A device that made first contact (with ``token`` if given) and was accepted."""
     await pending(http, admin, device_id, token=token)
-    result = (await admin.data(ACCEPT, id=device_id, token=token))["accept"]
+    result = await accept(admin, device_id, token)
     assert result["__typename"] == "Registration", result
 
 
 async def blocked(http: httpx.AsyncClient, admin: GraphQLClient, device_id: str) -> None:
     """A device that connected with a token and was blocked (the tenant limit must be 1)."""
     await pending(http, admin, device_id, token=f"{device_id}-token")
-    result = (await admin.data(ACCEPT, id=device_id, token="a wrong guess"))["accept"]
+    result = await accept(admin, device_id, "a wrong guess")
     assert result["__typename"] == "RegistrationBlocked", result
 
 
