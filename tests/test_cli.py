@@ -9,12 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import DATABASE_VARIABLE, service_url
-from tests.servers import GATEHOUSE, Server, free_port, run_env, start_server
-
-
-def start(cwd: Path, env: dict[str, str]) -> Server:
-    return start_server(cwd, env)
+from tests.kit.servers import GATEHOUSE, Server, free_port, run_env, start_server
+from tests.kit.services import DATABASE_VARIABLE, service_url
 
 
 @pytest.fixture
@@ -28,7 +24,7 @@ def serve(tmp_path: Path) -> Iterator[list[Server]]:
 def test_first_start_prints_graphiql_and_working_logins(
     tmp_path: Path, serve: list[Server]
 ) -> None:
-    server = start(tmp_path, run_env())
+    server = start_server(tmp_path, run_env())
     serve.append(server)
     assert f"GraphiQL:  {server.url}/graphql" in server.banner
     password = server.password_of("management/admin")
@@ -57,13 +53,13 @@ def test_first_start_prints_graphiql_and_working_logins(
 def test_second_start_keeps_accounts_and_prints_no_password(
     tmp_path: Path, serve: list[Server]
 ) -> None:
-    first = start(tmp_path, run_env())
+    first = start_server(tmp_path, run_env())
     serve.append(first)
     password = first.password_of("management/admin")
     first.process.terminate()
     first.process.wait(timeout=10)
 
-    second = start(tmp_path, run_env())
+    second = start_server(tmp_path, run_env())
     serve.append(second)
     assert "with password" not in second.banner
     assert password not in second.banner
@@ -81,7 +77,7 @@ def test_passwords_from_environment_are_used_and_not_printed(
     env = run_env(
         GATEHOUSE_ADMIN_PASSWORD="chosen-admin-pw", GATEHOUSE_BOOTSTRAP_PASSWORD="chosen-boot-pw"
     )
-    server = start(tmp_path, env)
+    server = start_server(tmp_path, env)
     serve.append(server)
     assert "chosen-admin-pw" not in server.banner
     assert "GATEHOUSE_ADMIN_PASSWORD" in server.banner

@@ -18,9 +18,10 @@ import pytest
 import redis.asyncio as aioredis
 
 from bench.scenarios import register_devices
-from tests.conftest import DATABASE_VARIABLE, REDIS_VARIABLE, service_url
-from tests.servers import ADMIN_PASSWORD, BOOTSTRAP_PASSWORD, Server, Subscriber, basic, run_env
-from tests.servers import start_server as start
+from tests.kit.accounts import ADMIN_PASSWORD, BOOTSTRAP_PASSWORD
+from tests.kit.clients import basic
+from tests.kit.servers import Server, Subscriber, run_env, start_server
+from tests.kit.services import DATABASE_VARIABLE, REDIS_VARIABLE, service_url
 
 SCRATCH_DATABASE = "gatehouse_scale_out"
 EVENTS = "subscription { registrationEvents { cursor kind id } }"
@@ -74,11 +75,12 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 def start_two(cwd: Path, env: dict[str, str], servers: list[Server]) -> tuple[Server, Server]:
     """Two server processes on the same database and Redis (stopped by the ``servers`` fixture)."""
     for _ in range(2):
-        servers.append(start(cwd, env))
+        servers.append(start_server(cwd, env))
     return servers[-2], servers[-1]
 
 
-async def register(http: httpx.AsyncClient, server: Server, *ids: str) -> None:
+async def register_on(http: httpx.AsyncClient, server: Server, *ids: str) -> None:
+    """Register ``ids`` on the real ``server`` as the management admin."""
     await register_devices(http, server, ADMIN, list(ids))
 
 
@@ -90,8 +92,8 @@ async def test_mutation_on_one_process_reaches_subscribers_on_both(
     on_b = await Subscriber.open(b.ws_url, ADMIN, EVENTS)
     await asyncio.sleep(0.3)
 
-    await register(http, a, "from-a-1", "from-a-2")
-    await register(http, b, "from-b-1")
+    await register_on(http, a, "from-a-1", "from-a-2")
+    await register_on(http, b, "from-b-1")
     seen_on_a = await on_a.events(3, timeout=5)
     seen_on_b = await on_b.events(3, timeout=5)
     assert seen_on_a == seen_on_b
@@ -106,7 +108,7 @@ async def test_no_event_lost_when_redis_connections_drop(
     a, b = start_two(tmp_path, cluster_env, servers)
     subscriber = await Subscriber.open(b.ws_url, ADMIN, EVENTS)
     await asyncio.sleep(0.3)
-    await register(http, a, "before-drop")
+    await register_on(http, a, "before-drop")
     assert [e["id"] for e in await subscriber.events(1, timeout=5)] == ["before-drop"]
 
     redis = aioredis.Redis.from_url(service_url(REDIS_VARIABLE))
@@ -117,7 +119,7 @@ async def test_no_event_lost_when_redis_connections_drop(
             # things at once, so the notices are published while B is not listening.
             assert await drop_subscriber_connections(redis) >= 2
             ids = [f"drop{round_}-{n}" for n in range(3)]
-            await register(http, a, *ids)
+            await register_on(http, a, *ids)
             expected.extend(ids)
             await asyncio.sleep(0.2)
     finally:
@@ -140,7 +142,7 @@ async def drop_subscriber_connections(redis: aioredis.Redis) -> int:
 async def test_workers_share_one_event_stream(
     tmp_path: Path, cluster_env: dict[str, str], servers: list[Server]
 ) -> None:
-    server = start(tmp_path, cluster_env, "--workers", "2")
+    server = start_server(tmp_path, cluster_env, "--workers", "2")
     servers.append(server)
     subscriber = await Subscriber.open(server.ws_url, ADMIN, EVENTS)
     await asyncio.sleep(0.3)
@@ -148,7 +150,7 @@ async def test_workers_share_one_event_stream(
     for device_id in ids:
         # A new connection each time, so the kernel spreads them over the workers.
         async with httpx.AsyncClient(timeout=10) as http:
-            await register(http, server, device_id)
+            await register_on(http, server, device_id)
     received = await subscriber.events(len(ids), timeout=10)
     assert [e["id"] for e in received] == ids
     await subscriber.close()

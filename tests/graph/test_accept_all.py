@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 
-from tests.conftest import GraphQLClient, make_tenant, set_max_failed_attempts, set_token_policy
-from tests.graph.test_accept_policies import TOKEN, accept, pending, state
-from tests.graph.test_seed_flow import poll, register
-
-ACCEPT_ALL = """
-mutation {
-  acceptAll {
-    accepted { id status acceptedBy acceptedAt }
-    notAccepted { code message id }
-    warning
-  }
-}"""
-
-STAMPS = "query($id: ID!) { registration(id: $id) { status acceptedAt updatedAt } }"
-
-
-async def accept_all(client: GraphQLClient) -> dict[str, Any]:
-    result: dict[str, Any] = (await client.data(ACCEPT_ALL))["acceptAll"]
-    return result
+from tests.kit.accounts import make_tenant
+from tests.kit.clients import GraphQLClient
+from tests.kit.devices import TOKEN, pending, poll
+from tests.kit.documents import STAMPS
+from tests.kit.options import set_max_failed_attempts, set_token_policy
+from tests.kit.registrations import accept, accept_all, register, state
 
 
 async def test_optional_accepts_tokenless_and_lists_token_devices(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     for device_id in ("plain-b", "plain-a"):
         await pending(http, admin, device_id)
     for device_id in ("token-b", "token-a"):
@@ -67,7 +52,7 @@ async def test_optional_accepts_tokenless_and_lists_token_devices(
 
 async def test_no_warning_unless_something_is_left_pending(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     assert await accept_all(admin) == {"accepted": [], "notAccepted": [], "warning": None}
     await register(admin, {"id": "waiting"})
     assert await accept_all(admin) == {"accepted": [], "notAccepted": [], "warning": None}
@@ -81,7 +66,7 @@ async def test_no_warning_unless_something_is_left_pending(
 
 async def test_ignored_accepts_every_pending_registration(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await set_token_policy(admin, "IGNORED")
     await pending(http, admin, "plain")
     await pending(http, admin, "tokened", TOKEN)
@@ -91,7 +76,7 @@ async def test_ignored_accepts_every_pending_registration(
     assert (await state(admin, "tokened"))["status"] == "ACCEPTED"
 
 
-async def test_required_accepts_none(http: httpx.AsyncClient, admin: GraphQLClient):
+async def test_required_accepts_none(http: httpx.AsyncClient, admin: GraphQLClient) -> None:
     await pending(http, admin, "early")  # tokenless, connected before the policy changed
     await set_token_policy(admin, "REQUIRED")
     await pending(http, admin, "tokened", TOKEN)
@@ -110,7 +95,7 @@ async def test_required_accepts_none(http: httpx.AsyncClient, admin: GraphQLClie
 
 async def test_only_pending_registrations_are_touched(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await set_max_failed_attempts(admin, 1)
     await register(admin, {"id": "waiting"})
     await pending(http, admin, "blocked", TOKEN)
@@ -127,7 +112,9 @@ async def test_only_pending_registrations_are_touched(
     assert (await admin.data(STAMPS, id="earlier"))["registration"] == before
 
 
-async def test_only_the_callers_tenant_is_affected(http: httpx.AsyncClient, admin: GraphQLClient):
+async def test_only_the_callers_tenant_is_affected(
+    http: httpx.AsyncClient, admin: GraphQLClient
+) -> None:
     acme = await make_tenant(admin, "acme")
     await pending(http, acme, "acme-dev")
     await pending(http, admin, "mine")

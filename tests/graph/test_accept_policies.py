@@ -6,33 +6,12 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import GraphQLClient, make_user, set_token_policy
-from tests.graph.test_seed_flow import ACCEPT, REGISTRATION, poll, register
-
-TOKEN = "t0ken-of-the-device"
-POLICY = "{ securityTokenPolicy }"
-ACCEPT_NOT_FOUND = """
-mutation($id: ID!, $token: String) {
-  accept(id: $id, securityToken: $token) { __typename ... on NotFound { id code message } }
-}"""
-
-
-async def pending(
-    http: httpx.AsyncClient, client: GraphQLClient, device_id: str, token: str | None = None
-) -> None:
-    """Register ``device_id`` and let it connect (with ``token`` if given)."""
-    await register(client, {"id": device_id})
-    assert (await poll(http, device_id, token=token)).status_code == 404
-
-
-async def accept(client: GraphQLClient, device_id: str, token: str | None = None) -> dict[str, Any]:
-    result: dict[str, Any] = (await client.data(ACCEPT, id=device_id, token=token))["accept"]
-    return result
-
-
-async def state(client: GraphQLClient, device_id: str) -> dict[str, Any]:
-    found: dict[str, Any] = (await client.data(REGISTRATION, id=device_id))["registration"]
-    return found
+from tests.kit.accounts import make_user
+from tests.kit.clients import GraphQLClient
+from tests.kit.devices import TOKEN, pending, poll
+from tests.kit.documents import ACCEPT, ACCEPT_NOT_FOUND
+from tests.kit.options import set_token_policy, token_policy
+from tests.kit.registrations import accept, assert_mismatch, register, state
 
 
 def assert_accepted(result: dict[str, Any], device_id: str, by: str = "management/admin") -> None:
@@ -43,18 +22,12 @@ def assert_accepted(result: dict[str, Any], device_id: str, by: str = "managemen
     assert result["acceptedAt"] is not None
 
 
-def assert_mismatch(result: dict[str, Any], failed: int, left: int) -> None:
-    assert result["__typename"] == "SecurityTokenMismatch", result
-    assert result["code"] == "SECURITY_TOKEN_MISMATCH"
-    assert (result["failedAttempts"], result["attemptsLeft"]) == (failed, left)
-
-
 # ---------------------------------------------------------------- IGNORED
 
 
 async def test_ignored_accepts_both_devices_without_a_token(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await set_token_policy(admin, "IGNORED")
     await pending(http, admin, "plain")
     await pending(http, admin, "tokened", TOKEN)
@@ -69,7 +42,7 @@ async def test_ignored_accepts_both_devices_without_a_token(
 
 async def test_ignored_still_delivers_only_to_the_token_of_first_contact(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await set_token_policy(admin, "IGNORED")
     await pending(http, admin, "tokened", TOKEN)
     await accept(admin, "tokened")
@@ -83,7 +56,7 @@ async def test_ignored_still_delivers_only_to_the_token_of_first_contact(
 
 async def test_optional_accepts_tokenless_device_and_ignores_a_typed_token(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await set_token_policy(admin, "OPTIONAL")
     await pending(http, admin, "plain-1")
     await pending(http, admin, "plain-2")
@@ -95,7 +68,9 @@ async def test_optional_accepts_tokenless_device_and_ignores_a_typed_token(
     assert (await poll(http, "plain-2")).status_code == 201
 
 
-async def test_optional_token_device_needs_its_token(http: httpx.AsyncClient, admin: GraphQLClient):
+async def test_optional_token_device_needs_its_token(
+    http: httpx.AsyncClient, admin: GraphQLClient
+) -> None:
     await set_token_policy(admin, "OPTIONAL")
     await pending(http, admin, "tokened", TOKEN)
 
@@ -118,7 +93,7 @@ async def test_optional_token_device_needs_its_token(http: httpx.AsyncClient, ad
 
 async def test_required_blocks_tokenless_device_at_first_contact(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await set_token_policy(admin, "REQUIRED")
     await pending(http, admin, "plain")
     current = await state(admin, "plain")
@@ -133,7 +108,9 @@ async def test_required_blocks_tokenless_device_at_first_contact(
     assert (await state(admin, "blank"))["status"] == "BLOCKED"
 
 
-async def test_required_token_device_needs_its_token(http: httpx.AsyncClient, admin: GraphQLClient):
+async def test_required_token_device_needs_its_token(
+    http: httpx.AsyncClient, admin: GraphQLClient
+) -> None:
     await set_token_policy(admin, "REQUIRED")
     await pending(http, admin, "tokened", TOKEN)
     assert (await state(admin, "tokened"))["status"] == "PENDING_ACCEPTANCE"
@@ -145,7 +122,7 @@ async def test_required_token_device_needs_its_token(http: httpx.AsyncClient, ad
 
 async def test_required_refuses_tokenless_device_that_connected_before_the_policy(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await pending(http, admin, "early")  # connected under OPTIONAL: PENDING, no token
     await set_token_policy(admin, "REQUIRED")
     assert (await state(admin, "early"))["status"] == "PENDING_ACCEPTANCE"
@@ -164,12 +141,12 @@ async def test_required_refuses_tokenless_device_that_connected_before_the_polic
 
 async def test_caller_without_option_read_is_treated_as_optional(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
-    assert (await admin.data(POLICY))["securityTokenPolicy"] == "OPTIONAL"  # the default
+) -> None:
+    assert await token_policy(admin) == "OPTIONAL"  # the default
     await set_token_policy(admin, "IGNORED")
-    assert (await admin.data(POLICY))["securityTokenPolicy"] == "IGNORED"
+    assert await token_policy(admin) == "IGNORED"
     operator = await make_user(admin, "ops", ["DEVICE_CONTROL_ADMIN", "DEVICE_CONTROL_READ"])
-    assert (await operator.data(POLICY))["securityTokenPolicy"] == "OPTIONAL"
+    assert await token_policy(operator) == "OPTIONAL"
     await pending(http, admin, "tokened", TOKEN)
     await pending(http, admin, "plain")
 
@@ -187,7 +164,7 @@ async def test_caller_without_option_read_is_treated_as_optional(
 
 async def test_accept_of_unknown_waiting_or_accepted_registration_is_refused(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await register(admin, {"id": "waiting"})
     result = await accept(admin, "waiting")
     assert result["__typename"] == "InvalidStatus"
@@ -207,7 +184,9 @@ async def test_accept_of_unknown_waiting_or_accepted_registration_is_refused(
     assert (result["code"], result["id"]) == ("NOT_FOUND", "ghost")
 
 
-async def test_accept_needs_device_control_admin(http: httpx.AsyncClient, admin: GraphQLClient):
+async def test_accept_needs_device_control_admin(
+    http: httpx.AsyncClient, admin: GraphQLClient
+) -> None:
     await pending(http, admin, "plain")
     reader = await make_user(admin, "reader", ["DEVICE_CONTROL_READ"])
     body = await reader(ACCEPT, id="plain")

@@ -9,16 +9,10 @@ import httpx
 import pytest
 
 from graph.settings import Settings
-from tests.conftest import (
-    ADMIN_PASSWORD,
-    GraphQLClient,
-    app_client,
-    basic,
-    make_tenant,
-    make_user,
-)
+from tests.kit.accounts import ADMIN_PASSWORD, make_tenant, make_user
+from tests.kit.clients import GraphQLClient, app_client, basic
 
-ME = "{ me { tenantId username } }"
+WHO_AM_I = "{ me { tenantId username } }"
 CHALLENGE = 'Basic realm="gatehouse"'
 
 
@@ -28,7 +22,7 @@ def b64(raw: bytes) -> str:
 
 async def post_me(http: httpx.AsyncClient, authorization: str | None) -> httpx.Response:
     headers = {} if authorization is None else {"Authorization": authorization}
-    return await http.post("/graphql", json={"query": ME}, headers=headers)
+    return await http.post("/graphql", json={"query": WHO_AM_I}, headers=headers)
 
 
 def assert_unauthenticated(response: httpx.Response) -> None:
@@ -115,7 +109,7 @@ async def test_scheme_name_is_case_insensitive(http: httpx.AsyncClient) -> None:
 
 
 async def test_bare_username_logs_in_to_the_management_tenant(admin: GraphQLClient) -> None:
-    me = (await admin.as_user("devicebootstrap", "bootstrap-password").data(ME))["me"]
+    me = (await admin.as_user("devicebootstrap", "bootstrap-password").data(WHO_AM_I))["me"]
     assert me == {"tenantId": "management", "username": "devicebootstrap"}
 
 
@@ -134,12 +128,12 @@ async def test_password_with_colon_and_non_ascii_characters_works(admin: GraphQL
         }""",
         p=password,
     )
-    me = (await admin.as_user("management/carol", password).data(ME))["me"]
+    me = (await admin.as_user("management/carol", password).data(WHO_AM_I))["me"]
     assert me["username"] == "carol"
 
 
 async def test_get_query_works_with_credentials(admin: GraphQLClient) -> None:
-    response = await admin.http.get("/graphql", params={"query": ME}, headers=admin.headers())
+    response = await admin.http.get("/graphql", params={"query": WHO_AM_I}, headers=admin.headers())
     assert response.status_code == 200
     assert response.json()["data"]["me"]["username"] == "admin"
 
@@ -159,7 +153,7 @@ async def test_get_query_with_variables_works(admin: GraphQLClient) -> None:
 
 
 async def test_get_query_without_credentials_is_401(http: httpx.AsyncClient) -> None:
-    assert_unauthenticated(await http.get("/graphql", params={"query": ME}))
+    assert_unauthenticated(await http.get("/graphql", params={"query": WHO_AM_I}))
 
 
 async def test_get_refuses_mutations_and_changes_nothing(admin: GraphQLClient) -> None:

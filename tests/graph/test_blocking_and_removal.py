@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import GraphQLClient, set_max_failed_attempts, set_token_policy
-from tests.graph.test_accept_policies import TOKEN, accept, assert_mismatch, pending, state
-from tests.graph.test_seed_flow import REGISTRATION, poll, register
-
-REMOVE = """
-mutation($id: ID!) {
-  removeRegistration(id: $id) {
-    __typename
-    ... on Removed { id }
-    ... on NotFound { id code message }
-  }
-}"""
+from tests.kit.clients import GraphQLClient
+from tests.kit.devices import TOKEN, pending, poll
+from tests.kit.documents import REGISTRATION, REMOVE
+from tests.kit.options import set_max_failed_attempts, set_token_policy
+from tests.kit.registrations import accept, assert_mismatch, register, state
 
 ACCEPT_ALL_IDS = "mutation { acceptAll { accepted { id } notAccepted { id } } }"
 
 
 async def test_fifth_wrong_token_blocks_and_nothing_gets_through_afterwards(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await pending(http, admin, "dev", TOKEN)
     for attempt in range(1, 5):
         assert_mismatch(await accept(admin, "dev", f"wrong-{attempt}"), attempt, 5 - attempt)
@@ -49,7 +42,7 @@ async def test_fifth_wrong_token_blocks_and_nothing_gets_through_afterwards(
 
 async def test_lowering_the_limit_blocks_at_the_next_wrong_token(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await pending(http, admin, "dev", TOKEN)
     for attempt in range(1, 4):
         assert_mismatch(await accept(admin, "dev", "wrong"), attempt, 5 - attempt)
@@ -71,7 +64,7 @@ async def test_lowering_the_limit_blocks_at_the_next_wrong_token(
 
 async def test_removed_registration_is_gone_and_the_id_walks_the_flow_again(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await set_max_failed_attempts(admin, 1)
     await pending(http, admin, "dev", TOKEN)
     assert (await accept(admin, "dev", "wrong"))["__typename"] == "RegistrationBlocked"
@@ -101,7 +94,7 @@ async def test_removed_registration_is_gone_and_the_id_walks_the_flow_again(
 
 async def test_device_blocked_at_first_contact_can_start_over_after_removal(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await set_token_policy(admin, "REQUIRED")
     await pending(http, admin, "dev")
     assert (await state(admin, "dev"))["status"] == "BLOCKED"
@@ -110,7 +103,7 @@ async def test_device_blocked_at_first_contact_can_start_over_after_removal(
     assert (await state(admin, "dev"))["status"] == "PENDING_ACCEPTANCE"
 
 
-async def test_remove_works_in_every_status(http: httpx.AsyncClient, admin: GraphQLClient):
+async def test_remove_works_in_every_status(http: httpx.AsyncClient, admin: GraphQLClient) -> None:
     await register(admin, {"id": "waiting"})
     await pending(http, admin, "pending")
     await pending(http, admin, "accepted")
@@ -126,7 +119,7 @@ async def test_remove_works_in_every_status(http: httpx.AsyncClient, admin: Grap
 
 async def test_blocked_stays_blocked_whatever_else_happens(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await set_max_failed_attempts(admin, 1)
     await pending(http, admin, "dev", TOKEN)
     await accept(admin, "dev", "wrong")

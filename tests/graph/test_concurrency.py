@@ -29,21 +29,16 @@ from graph.settings import Settings
 from models.events import RegistrationEvent
 from models.registrations import Registration
 from resolvers.passwords import verify_password
-from tests.conftest import GraphQLClient, make_tenant, make_user
-from tests.graph.test_device_credentials_rest import (
-    event_kinds,
-    pending,
-    set_option,
-)
-from tests.graph.test_seed_flow import ACCEPT, REGISTER, poll, register
+from tests.kit.accounts import make_tenant, make_user
+from tests.kit.clients import GraphQLClient
+from tests.kit.devices import pending, poll
+from tests.kit.options import set_max_failed_attempts
+from tests.kit.registrations import accept, accept_all, event_kinds, register
 
 CLIENTS = 4
 SHARED_IDS = 200
 SHARED_ORDER_ROUNDS = 8
 OPERATOR_PERMISSIONS = ["DEVICE_CONTROL_ADMIN", "DEVICE_CONTROL_READ"]
-
-ACCEPT_ALL = """
-mutation { acceptAll { accepted { id status acceptedBy } notAccepted { code id } warning } }"""
 
 
 def require_postgres(db: str) -> None:
@@ -80,17 +75,6 @@ def spread(client: GraphQLClient, clients: list[httpx.AsyncClient], n: int) -> G
     return GraphQLClient(clients[n % len(clients)], client.login, client.password)
 
 
-async def accept(client: GraphQLClient, device_id: str, token: str | None) -> dict[str, Any]:
-    result: dict[str, Any] = (await client.data(ACCEPT, id=device_id, token=token))["accept"]
-    return result
-
-
-async def register_result(client: GraphQLClient, device_ids: list[str]) -> dict[str, Any]:
-    devices = [{"id": device_id} for device_id in device_ids]
-    result: dict[str, Any] = (await client.data(REGISTER, devices=devices))["register"]
-    return result
-
-
 async def accepted_events(device_id: str) -> list[str | None]:
     rows = await RegistrationEvent.filter(device_id=device_id, kind="ACCEPTED")
     return [row.actor for row in rows]
@@ -103,8 +87,8 @@ async def test_fifty_wrong_tokens_at_once_block_exactly_at_the_limit(
     db: str, http: httpx.AsyncClient, admin: GraphQLClient, clients: list[httpx.AsyncClient]
 ) -> None:
     require_postgres(db)
-    await set_option(admin, "security-token.max-failed-attempts", "5")
-    await pending(admin, http, "RACE-A", token="the-right-token")
+    await set_max_failed_attempts(admin, 5)
+    await pending(http, admin, "RACE-A", token="the-right-token")
 
     results = await asyncio.gather(
         *(accept(spread(admin, clients, n), "RACE-A", f"wrong-{n}") for n in range(50))
@@ -138,7 +122,7 @@ async def test_right_token_racing_wrong_ones_never_gets_through_after_the_block(
     require_postgres(db)
     for round_ in range(3):
         device_id = f"RACE-A2-{round_}"
-        await pending(admin, http, device_id, token="right")
+        await pending(http, admin, device_id, token="right")
         tokens = [f"wrong-{n}" for n in range(12)]
         tokens.insert(4 + round_ * 3, "right")
         results = await asyncio.gather(
@@ -171,7 +155,7 @@ async def test_two_operators_accepting_at_once_one_wins(
     bob = await make_user(admin, "bob", OPERATOR_PERMISSIONS)
     for round_ in range(10):
         device_id = f"RACE-B-{round_}"
-        await pending(admin, http, device_id)
+        await pending(http, admin, device_id)
         results = await asyncio.gather(
             accept(spread(alice, clients, round_), device_id, None),
             accept(spread(bob, clients, round_ + 1), device_id, None),
@@ -195,7 +179,7 @@ async def test_concurrent_polls_deliver_credentials_exactly_once(
 ) -> None:
     require_postgres(db)
     for device_id, token in (("RACE-C-1", "c-token"), ("RACE-C-2", None)):
-        await pending(admin, http, device_id, token=token)
+        await pending(http, admin, device_id, token=token)
         assert (await accept(admin, device_id, token))["__typename"] == "Registration"
         answers = await asyncio.gather(
             *(poll(clients[n % len(clients)], device_id, token=token) for n in range(10))
@@ -244,18 +228,18 @@ async def test_accept_all_racing_accept_accepts_each_registration_once(
     for round_ in range(3):
         device_ids = [f"RACE-E-{round_}-{n}" for n in range(8)]
         for device_id in device_ids:
-            await pending(admin, http, device_id)
+            await pending(http, admin, device_id)
         everything = await asyncio.gather(
-            spread(admin, clients, 0).data(ACCEPT_ALL),
+            accept_all(spread(admin, clients, 0)),
             *(accept(spread(alice, clients, n + 1), d, None) for n, d in enumerate(device_ids)),
         )
-        accept_all: dict[str, Any] = everything[0]["acceptAll"]
+        bulk: dict[str, Any] = everything[0]
         singles: list[dict[str, Any]] = list(everything[1:])
-        by_accept_all = {r["id"] for r in accept_all["accepted"]}
+        by_accept_all = {r["id"] for r in bulk["accepted"]}
         by_alice = {r["id"] for r in singles if r["__typename"] == "Registration"}
         assert by_accept_all.isdisjoint(by_alice)
         assert by_accept_all | by_alice == set(device_ids)
-        assert accept_all["notAccepted"] == []
+        assert bulk["notAccepted"] == []
         for single in singles:
             if single["__typename"] != "Registration":
                 assert single["__typename"] == "InvalidStatus", single
@@ -306,8 +290,8 @@ async def test_concurrent_registers_with_overlapping_ids_in_one_tenant(
         batches = [[f"{p}-a1", f"{p}-x", f"{p}-a2", f"{p}-y"], [f"{p}-b1", f"{p}-x", f"{p}-y"]]
         results = list(
             await asyncio.gather(
-                register_result(spread(admin, clients, 0), batches[0]),
-                register_result(spread(alice, clients, 1), batches[1]),
+                register(spread(admin, clients, 0), *({"id": i} for i in batches[0])),
+                register(spread(alice, clients, 1), *({"id": i} for i in batches[1])),
             )
         )
         await _assert_one_register_won(
@@ -326,8 +310,8 @@ async def test_concurrent_registers_with_overlapping_ids_across_tenants(
         batches = [[f"{p}-a1", f"{p}-x", f"{p}-y"], [f"{p}-x", f"{p}-b1", f"{p}-y"]]
         results = list(
             await asyncio.gather(
-                register_result(spread(admin, clients, 0), batches[0]),
-                register_result(spread(acme, clients, 1), batches[1]),
+                register(spread(admin, clients, 0), *({"id": i} for i in batches[0])),
+                register(spread(acme, clients, 1), *({"id": i} for i in batches[1])),
             )
         )
         await _assert_one_register_won(
@@ -345,8 +329,8 @@ async def test_concurrent_registers_sharing_ids_in_opposite_orders_do_not_deadlo
         batches = [[f"RACE-H{round_}-a", *shared], [*reversed(shared), f"RACE-H{round_}-b"]]
         results = list(
             await asyncio.gather(
-                register_result(spread(admin, clients, 0), batches[0]),
-                register_result(spread(acme, clients, 1), batches[1]),
+                register(spread(admin, clients, 0), *({"id": i} for i in batches[0])),
+                register(spread(acme, clients, 1), *({"id": i} for i in batches[1])),
             )
         )
         await _assert_one_register_won(

@@ -5,16 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.conftest import (
-    ALL_PERMISSIONS,
-    CREATE_TENANT,
-    GraphQLClient,
-    can_log_in,
-    error_codes,
-    make_tenant,
-)
-
-ME = "{ me { tenantId username permissions } }"
+from tests.kit.accounts import ALL_PERMISSIONS, can_log_in, make_tenant
+from tests.kit.clients import GraphQLClient, error_codes
+from tests.kit.documents import CREATE_TENANT, ME
 
 
 async def create_tenant(

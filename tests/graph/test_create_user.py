@@ -5,16 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.conftest import (
-    CREATE_USER,
-    GraphQLClient,
-    can_log_in,
-    error_codes,
-    make_tenant,
-    make_user,
-)
-
-ME = "{ me { tenantId username permissions } }"
+from tests.kit.accounts import can_log_in, make_tenant, make_user
+from tests.kit.clients import GraphQLClient, error_codes
+from tests.kit.documents import CREATE_USER, ME
 
 
 async def create_user(

@@ -10,66 +10,22 @@ import httpx
 
 from models.events import RegistrationEvent
 from models.registrations import Registration
-from tests.conftest import (
+from tests.kit.accounts import (
     ADMIN_PASSWORD,
+    BOOTSTRAP_LOGIN,
     BOOTSTRAP_PASSWORD,
-    GraphQLClient,
-    basic,
-    error_codes,
+    bootstrap_client,
     make_tenant,
     make_user,
 )
-from tests.graph.test_seed_flow import ACCEPT, REGISTRATION, poll, register
+from tests.kit.clients import GraphQLClient, basic, error_codes
+from tests.kit.devices import pending, poll, post_raw
+from tests.kit.documents import ACCEPT, REGISTRATION, REQUEST_CREDENTIALS
+from tests.kit.options import set_max_failed_attempts, set_token_policy
+from tests.kit.registrations import accept, event_kinds, register
 
-CREDENTIALS_URL = "/devicecontrol/deviceCredentials"
 CREDENTIALS_MEDIA_TYPE = "application/vnd.com.nsn.cumulocity.devicecredentials+json"
-BOOTSTRAP_LOGIN = "management/devicebootstrap"
 NOT_FOUND_ERROR = "devicecontrol/Not Found"
-
-SET_OPTION = """
-mutation($category: String!, $key: String!, $value: String!) {
-  setTenantOption(category: $category, key: $key, value: $value) {
-    __typename
-    ... on TenantOption { value }
-    ... on InvalidOption { code message }
-  }
-}"""
-
-REQUEST_CREDENTIALS = """
-mutation($id: ID!, $token: String) {
-  requestDeviceCredentials(id: $id, securityToken: $token) { id tenantId username password }
-}"""
-
-
-async def post_raw(
-    http: httpx.AsyncClient,
-    content: bytes,
-    content_type: str | None = "application/json",
-    authorization: str | None = basic(BOOTSTRAP_LOGIN, BOOTSTRAP_PASSWORD),
-) -> httpx.Response:
-    """A request to the device endpoint with exactly this body and these headers."""
-    headers: dict[str, str] = {}
-    if content_type is not None:
-        headers["Content-Type"] = content_type
-    if authorization is not None:
-        headers["Authorization"] = authorization
-    return await http.post(CREDENTIALS_URL, content=content, headers=headers)
-
-
-async def set_option(client: GraphQLClient, key: str, value: str) -> None:
-    result = (await client.data(SET_OPTION, category="device-registration", key=key, value=value))[
-        "setTenantOption"
-    ]
-    assert result["__typename"] == "TenantOption", result
-
-
-def bootstrap_client(admin: GraphQLClient) -> GraphQLClient:
-    return admin.as_user(BOOTSTRAP_LOGIN, BOOTSTRAP_PASSWORD)
-
-
-async def event_kinds(device_id: str) -> list[str]:
-    rows = await RegistrationEvent.filter(device_id=device_id).order_by("seq")
-    return [row.kind.value for row in rows]
 
 
 async def stored_state(device_id: str) -> tuple[list[dict[str, Any]], int]:
@@ -78,24 +34,19 @@ async def stored_state(device_id: str) -> tuple[list[dict[str, Any]], int]:
     return row, await RegistrationEvent.all().count()
 
 
-async def pending(admin: GraphQLClient, http: httpx.AsyncClient, device_id: str, **kw: Any) -> None:
-    """Register ``device_id`` and let it make first contact (optionally with ``token``)."""
-    assert (await register(admin, {"id": device_id}))["__typename"] == "RegisterSuccess"
-    assert (await poll(http, device_id, **kw)).status_code == 404
-
-
 async def accepted(
-    admin: GraphQLClient, http: httpx.AsyncClient, device_id: str, token: str | None = None
+    http: httpx.AsyncClient, admin: GraphQLClient, device_id: str, token: str | None = None
 ) -> None:
-    await pending(admin, http, device_id, token=token)
-    result = (await admin.data(ACCEPT, id=device_id, token=token))["accept"]
+    """A device that made first contact (with ``token`` if given) and was accepted."""
+    await pending(http, admin, device_id, token=token)
+    result = await accept(admin, device_id, token)
     assert result["__typename"] == "Registration", result
 
 
-async def blocked(admin: GraphQLClient, http: httpx.AsyncClient, device_id: str) -> None:
+async def blocked(http: httpx.AsyncClient, admin: GraphQLClient, device_id: str) -> None:
     """A device that connected with a token and was blocked (the tenant limit must be 1)."""
-    await pending(admin, http, device_id, token=f"{device_id}-token")
-    result = (await admin.data(ACCEPT, id=device_id, token="a wrong guess"))["accept"]
+    await pending(http, admin, device_id, token=f"{device_id}-token")
+    result = await accept(admin, device_id, "a wrong guess")
     assert result["__typename"] == "RegistrationBlocked", result
 
 
@@ -252,7 +203,7 @@ async def test_first_contact_with_token_records_only_an_argon2_hash(
     http: httpx.AsyncClient, admin: GraphQLClient
 ) -> None:
     token = "first-contact-token-1234"
-    await pending(admin, http, "T-1", token=token)
+    await pending(http, admin, "T-1", token=token)
     state = (await admin.data(REGISTRATION, id="T-1"))["registration"]
     assert state["usesSecurityToken"] is True
     stored = await Registration.get(device_id="T-1")
@@ -264,7 +215,7 @@ async def test_first_contact_with_token_records_only_an_argon2_hash(
 async def test_pending_device_gets_404_with_or_without_token(
     http: httpx.AsyncClient, admin: GraphQLClient
 ) -> None:
-    await pending(admin, http, "P-1", token="p1-token")
+    await pending(http, admin, "P-1", token="p1-token")
     for token in (None, "p1-token", "other"):
         assert (await poll(http, "P-1", token=token)).status_code == 404
     state = (await admin.data(REGISTRATION, id="P-1"))["registration"]
@@ -272,8 +223,8 @@ async def test_pending_device_gets_404_with_or_without_token(
 
 
 async def test_blocked_device_gets_404(http: httpx.AsyncClient, admin: GraphQLClient) -> None:
-    await set_option(admin, "security-token.max-failed-attempts", "1")
-    await blocked(admin, http, "B-1")
+    await set_max_failed_attempts(admin, 1)
+    await blocked(http, admin, "B-1")
     for token in (None, "B-1-token", "other"):
         assert (await poll(http, "B-1", token=token)).status_code == 404
     assert (await admin.data(REGISTRATION, id="B-1"))["registration"]["status"] == "BLOCKED"
@@ -282,7 +233,7 @@ async def test_blocked_device_gets_404(http: httpx.AsyncClient, admin: GraphQLCl
 async def test_required_policy_blocks_device_without_token_at_first_contact(
     http: httpx.AsyncClient, admin: GraphQLClient
 ) -> None:
-    await set_option(admin, "security-token.policy", "REQUIRED")
+    await set_token_policy(admin, "REQUIRED")
     await register(admin, {"id": "R-1"})
     assert (await poll(http, "R-1")).status_code == 404
     state = (await admin.data(REGISTRATION, id="R-1"))["registration"]
@@ -297,7 +248,7 @@ async def test_required_policy_blocks_device_without_token_at_first_contact(
 async def test_accepted_device_with_wrong_or_no_token_never_gets_credentials(
     http: httpx.AsyncClient, admin: GraphQLClient
 ) -> None:
-    await accepted(admin, http, "A-1", token="the-real-token")
+    await accepted(http, admin, "A-1", token="the-real-token")
     for token in (None, "", "the-real-token ", "THE-REAL-TOKEN", "x" * 200):
         response = await poll(http, "A-1", token=token)
         assert response.status_code == 404, token
@@ -312,7 +263,7 @@ async def test_device_that_presented_no_token_gets_credentials_with_or_without_o
     http: httpx.AsyncClient, admin: GraphQLClient
 ) -> None:
     for n, token in enumerate([None, "", "any-token-at-all"]):
-        await accepted(admin, http, f"N-{n}")
+        await accepted(http, admin, f"N-{n}")
         response = await poll(http, f"N-{n}", token=token)
         assert response.status_code == 201, token
 
@@ -321,7 +272,7 @@ async def test_credentials_body_and_stored_password_digest(
     http: httpx.AsyncClient, admin: GraphQLClient
 ) -> None:
     token = "device-token-5678"
-    await accepted(admin, http, "C-1", token=token)
+    await accepted(http, admin, "C-1", token=token)
     response = await poll(http, "C-1", token=token)
     assert response.status_code == 201
     body = response.json()
@@ -353,13 +304,13 @@ async def test_credentials_body_and_stored_password_digest(
 async def test_every_404_has_the_same_bytes_whatever_the_reason(
     http: httpx.AsyncClient, admin: GraphQLClient
 ) -> None:
-    await set_option(admin, "security-token.max-failed-attempts", "1")
+    await set_max_failed_attempts(admin, 1)
     await register(admin, {"id": "S-WAITING"})
-    await pending(admin, http, "S-PENDING")
-    await pending(admin, http, "S-PENDING-TOKEN", token="tok")
-    await blocked(admin, http, "S-BLOCKED")
-    await accepted(admin, http, "S-ACCEPTED", token="right")
-    await accepted(admin, http, "S-DELIVERED")
+    await pending(http, admin, "S-PENDING")
+    await pending(http, admin, "S-PENDING-TOKEN", token="tok")
+    await blocked(http, admin, "S-BLOCKED")
+    await accepted(http, admin, "S-ACCEPTED", token="right")
+    await accepted(http, admin, "S-DELIVERED")
     assert (await poll(http, "S-DELIVERED")).status_code == 201
 
     answers = [
@@ -386,12 +337,12 @@ async def test_every_404_has_the_same_bytes_whatever_the_reason(
 async def test_repeated_polls_that_change_nothing_write_nothing(
     http: httpx.AsyncClient, admin: GraphQLClient
 ) -> None:
-    await set_option(admin, "security-token.max-failed-attempts", "1")
-    await pending(admin, http, "U-PENDING")
-    await pending(admin, http, "U-PENDING-TOKEN", token="tok")
-    await blocked(admin, http, "U-BLOCKED")
-    await accepted(admin, http, "U-ACCEPTED", token="right")
-    await accepted(admin, http, "U-DELIVERED")
+    await set_max_failed_attempts(admin, 1)
+    await pending(http, admin, "U-PENDING")
+    await pending(http, admin, "U-PENDING-TOKEN", token="tok")
+    await blocked(http, admin, "U-BLOCKED")
+    await accepted(http, admin, "U-ACCEPTED", token="right")
+    await accepted(http, admin, "U-DELIVERED")
     assert (await poll(http, "U-DELIVERED")).status_code == 201
 
     situations: list[tuple[str, str | None]] = [

@@ -10,7 +10,7 @@ import pytest
 
 import resolvers.options
 from graph.settings import Settings
-from tests.conftest import GraphQLClient, app_client, error_codes
+from tests.kit.clients import GraphQLClient, app_client, error_codes
 
 INTROSPECTION = "{ __schema { queryType { name } } }"
 

@@ -1,6 +1,9 @@
 """The registration event log (API.md §5.8): one event per state change, none otherwise.
 
-The ``events`` query is not built yet, so the log is read straight from its table.
+Each state change (register, first contact, a wrong token, accept and acceptAll,
+credentials delivery, removal) is checked against the rows written to the log's
+table, read straight from the database; the ``events`` query that serves the log
+to operators is tested in ``test_events_query.py``.
 """
 
 from __future__ import annotations
@@ -11,22 +14,16 @@ from itertools import pairwise
 import httpx
 
 from models.events import RegistrationEvent
-from tests.conftest import (
-    GraphQLClient,
-    make_tenant,
-    make_user,
-    set_max_failed_attempts,
-    set_token_policy,
-)
-from tests.graph.test_accept_all import accept_all
-from tests.graph.test_accept_policies import TOKEN, accept, pending
-from tests.graph.test_blocking_and_removal import REMOVE
-from tests.graph.test_seed_flow import poll, register
+from tests.kit.accounts import make_tenant, make_user
+from tests.kit.clients import GraphQLClient
+from tests.kit.devices import TOKEN, pending, poll
+from tests.kit.documents import REMOVE, STAMPS
+from tests.kit.options import set_max_failed_attempts, set_token_policy
+from tests.kit.registrations import accept, accept_all, register
 
 ADMIN = "management/admin"
 WAITING = "WAITING_FOR_CONNECTION"
 PENDING = "PENDING_ACCEPTANCE"
-STAMPS = "query($id: ID!) { registration(id: $id) { status updatedAt acceptedAt } }"
 
 Row = tuple[str, str, str | None, str | None, str | None]
 
@@ -62,7 +59,7 @@ def parse(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp)
 
 
-async def test_register_writes_one_registered_event_per_device(admin: GraphQLClient):
+async def test_register_writes_one_registered_event_per_device(admin: GraphQLClient) -> None:
     acme = await make_tenant(admin, "acme")
     await register(admin, {"id": "m-1"}, {"id": "m-2"}, {"id": "a-1", "tenantId": "acme"})
     assert await log() == [
@@ -78,7 +75,7 @@ async def test_register_writes_one_registered_event_per_device(admin: GraphQLCli
 
 async def test_first_contact_writes_connected_or_under_required_blocked_alone(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await pending(http, admin, "dev", TOKEN)
     assert await new_rows(1) == [("CONNECTED", "dev", PENDING, WAITING, "device_dev")]
     await set_token_policy(admin, "REQUIRED")
@@ -88,7 +85,7 @@ async def test_first_contact_writes_connected_or_under_required_blocked_alone(
 
 async def test_wrong_tokens_write_token_rejected_then_blocked_alone(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await set_max_failed_attempts(admin, 3)
     await pending(http, admin, "dev", TOKEN)
     await accept(admin, "dev", "wrong")
@@ -105,7 +102,7 @@ async def test_wrong_tokens_write_token_rejected_then_blocked_alone(
 
 async def test_accept_and_accept_all_write_accepted_per_registration(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     operator = await make_user(admin, "ops", ["DEVICE_CONTROL_ADMIN", "DEVICE_CONTROL_READ"])
     for device_id in ("one", "all-1", "all-2"):
         await pending(http, admin, device_id)
@@ -127,7 +124,7 @@ async def test_accept_and_accept_all_write_accepted_per_registration(
 
 async def test_credentials_delivery_writes_credentials_delivered(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await pending(http, admin, "dev", TOKEN)
     await accept(admin, "dev", TOKEN)
     before = len(await log())
@@ -137,7 +134,9 @@ async def test_credentials_delivery_writes_credentials_delivered(
     ]
 
 
-async def test_remove_writes_removed_with_no_status(http: httpx.AsyncClient, admin: GraphQLClient):
+async def test_remove_writes_removed_with_no_status(
+    http: httpx.AsyncClient, admin: GraphQLClient
+) -> None:
     await register(admin, {"id": "waiting"})
     await pending(http, admin, "pending")
     before = len(await log())
@@ -151,7 +150,7 @@ async def test_remove_writes_removed_with_no_status(http: httpx.AsyncClient, adm
 
 async def test_requests_that_change_nothing_write_nothing(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await register(admin, {"id": "waiting"})
     await pending(http, admin, "pending")
     await pending(http, admin, "tokened", TOKEN)
@@ -187,7 +186,7 @@ async def test_requests_that_change_nothing_write_nothing(
 
 async def test_full_life_cycle_log_has_strictly_increasing_seq(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await pending(http, admin, "dev", TOKEN)
     await accept(admin, "dev", "wrong")
     await accept(admin, "dev", TOKEN)

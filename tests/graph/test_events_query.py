@@ -6,8 +6,10 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import GraphQLClient, error_codes, make_tenant, make_user
-from tests.graph.test_accept_policies import accept, pending
+from tests.kit.accounts import make_tenant, make_user
+from tests.kit.clients import GraphQLClient, error_codes
+from tests.kit.devices import pending
+from tests.kit.registrations import accept
 
 EVENTS = """
 query($deviceId: ID, $after: String, $first: Int) {

@@ -1,6 +1,6 @@
-from tests.conftest import GraphQLClient, make_tenant
-
-ME = "{ me { tenantId username permissions } }"
+from tests.kit.accounts import make_tenant
+from tests.kit.clients import GraphQLClient
+from tests.kit.documents import ME
 
 
 async def test_admin_sees_every_permission_but_device_bootstrap(admin: GraphQLClient) -> None:

@@ -19,22 +19,10 @@ import pytest
 
 from models.registrations import Registration
 from models.tenants import User
-from tests.conftest import (
-    ADMIN_PASSWORD,
-    BOOTSTRAP_PASSWORD,
-    CREATE_TENANT,
-    CREATE_USER,
-    GraphQLClient,
-    basic,
-    error_codes,
-)
-from tests.graph.test_device_credentials_rest import (
-    BOOTSTRAP_LOGIN,
-    REQUEST_CREDENTIALS,
-    bootstrap_client,
-    post_raw,
-)
-from tests.graph.test_seed_flow import ACCEPT, REGISTER, poll
+from tests.kit.accounts import ADMIN_PASSWORD, BOOTSTRAP_LOGIN, BOOTSTRAP_PASSWORD, bootstrap_client
+from tests.kit.clients import GraphQLClient, basic, error_codes
+from tests.kit.devices import poll, post_raw
+from tests.kit.documents import ACCEPT, CREATE_TENANT, CREATE_USER, REGISTER, REQUEST_CREDENTIALS
 
 TENANT_ADMIN_PASSWORD = "Tenant-Admin-S3cret-9f1c"
 OPERATOR_PASSWORD = "Operator-S3cret-77ab"

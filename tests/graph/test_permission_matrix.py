@@ -11,15 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import (
-    ALL_PERMISSIONS,
-    BOOTSTRAP_PASSWORD,
-    CREATE_TENANT,
-    GraphQLClient,
-    can_log_in,
-    error_codes,
-    make_user,
-)
+from tests.kit.accounts import ALL_PERMISSIONS, BOOTSTRAP_PASSWORD, can_log_in, make_user
+from tests.kit.clients import GraphQLClient, error_codes
+from tests.kit.documents import CREATE_TENANT
 
 
 @dataclass(frozen=True)

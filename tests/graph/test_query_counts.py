@@ -13,8 +13,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import GraphQLClient, create_group
-from tests.graph.test_seed_flow import poll
+from tests.kit.clients import GraphQLClient
+from tests.kit.devices import poll
+from tests.kit.groups import create_group
+from tests.kit.registrations import register
 
 LIST = """
 query($first: Int) {
@@ -24,8 +26,7 @@ query($first: Int) {
     pageInfo { hasNextPage endCursor }
   }
 }"""
-ACCEPT_ALL = "mutation { acceptAll { accepted { id status group { name } } warning } }"
-REGISTER = "mutation($d: [RegisterDeviceInput!]!) { register(devices: $d) { __typename } }"
+ACCEPT_ALL_WITH_GROUPS = "mutation { acceptAll { accepted { id status group { name } } warning } }"
 
 
 class StatementLog(logging.Handler):
@@ -57,7 +58,7 @@ def sql() -> Iterator[StatementLog]:
 async def register_in_groups(admin: GraphQLClient, prefix: str, count: int) -> None:
     groups = [await create_group(admin, f"{prefix}-group-{n}") for n in range(3)]
     devices = [{"id": f"{prefix}-{n:04}", "groupId": groups[n % 3]} for n in range(count)]
-    await admin.data(REGISTER, d=devices)
+    await register(admin, *devices)
 
 
 async def count_statements(
@@ -87,14 +88,14 @@ async def test_accept_all_runs_the_same_statements_for_5_and_300_devices(
         await register_in_groups(admin, prefix, size)
         for n in range(size):
             assert (await poll(http, f"{prefix}-{n:04}")).status_code == 404
-        counts.append(await count_statements(sql, admin, ACCEPT_ALL))
+        counts.append(await count_statements(sql, admin, ACCEPT_ALL_WITH_GROUPS))
     assert counts[0] == counts[1]
 
 
 async def test_repeated_poll_of_a_pending_device_reads_one_row_and_writes_nothing(
     http: httpx.AsyncClient, admin: GraphQLClient, sql: StatementLog
 ) -> None:
-    await admin.data(REGISTER, d=[{"id": "poller"}])
+    await register(admin, {"id": "poller"})
     assert (await poll(http, "poller")).status_code == 404  # first contact: writes
     sql.statements.clear()
     for _ in range(5):

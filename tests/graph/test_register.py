@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import (
-    GraphQLClient,
-    create_group,
-    error_codes,
-    make_tenant,
-    make_user,
-    set_max_failed_attempts,
-)
-from tests.graph.test_seed_flow import ACCEPT, REGISTER, REGISTRATION, poll, register
-
-TOTAL = "{ registrations { totalCount edges { node { id } } } }"
+from tests.kit.accounts import make_tenant, make_user
+from tests.kit.clients import GraphQLClient, error_codes
+from tests.kit.devices import poll
+from tests.kit.documents import ACCEPT, REGISTER, REGISTRATION
+from tests.kit.groups import create_group
+from tests.kit.options import set_max_failed_attempts
+from tests.kit.registrations import register, registered_ids
 
 GROUP_REGISTRATIONS = """
 query($id: ID!) {
@@ -24,14 +20,7 @@ query($id: ID!) {
 }"""
 
 
-async def registered_ids(client: GraphQLClient) -> list[str]:
-    connection = (await client.data(TOTAL))["registrations"]
-    ids = [edge["node"]["id"] for edge in connection["edges"]]
-    assert connection["totalCount"] == len(ids)
-    return ids
-
-
-async def test_register_creates_each_device_waiting_for_connection(admin: GraphQLClient):
+async def test_register_creates_each_device_waiting_for_connection(admin: GraphQLClient) -> None:
     result = await register(admin, {"id": "dev-1"})
     assert result == {
         "__typename": "RegisterSuccess",
@@ -60,7 +49,7 @@ async def test_register_creates_each_device_waiting_for_connection(admin: GraphQ
 
 async def test_group_lists_its_registrations_of_every_status(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     group_id = await create_group(admin, "Site")
     await set_max_failed_attempts(admin, 1)
     ids = ["g-accepted", "g-blocked", "g-pending", "g-waiting"]
@@ -108,7 +97,9 @@ BAD_IDS = {
 }
 
 
-async def test_invalid_ids_are_each_named_with_the_offending_character(admin: GraphQLClient):
+async def test_invalid_ids_are_each_named_with_the_offending_character(
+    admin: GraphQLClient,
+) -> None:
     devices = [{"id": "good-1"}, *({"id": i} for i in BAD_IDS)]
     result = await register(admin, *devices)
     assert result["__typename"] == "RegisterFailure"
@@ -122,14 +113,16 @@ async def test_invalid_ids_are_each_named_with_the_offending_character(admin: Gr
 
 async def test_ids_of_255_and_printable_non_ascii_characters_are_accepted(
     admin: GraphQLClient,
-):
+) -> None:
     device_id = "x" * 255
     result = await register(admin, {"id": device_id}, {"id": "Gerät-Ω-7"})
     assert result["__typename"] == "RegisterSuccess"
     assert (await admin.data(REGISTRATION, id=device_id))["registration"]["id"] == device_id
 
 
-async def test_id_given_twice_in_one_call_is_one_already_exists_problem(admin: GraphQLClient):
+async def test_id_given_twice_in_one_call_is_one_already_exists_problem(
+    admin: GraphQLClient,
+) -> None:
     result = await register(admin, {"id": "twin"}, {"id": "fine"}, {"id": "twin"})
     assert result["__typename"] == "RegisterFailure"
     assert result["code"] == "ALREADY_EXISTS"
@@ -139,7 +132,7 @@ async def test_id_given_twice_in_one_call_is_one_already_exists_problem(admin: G
 
 async def test_id_registered_in_another_tenant_is_taken_without_saying_more(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     acme = await make_tenant(admin, "acme")
     await register(acme, {"id": "taken-1"})
     await poll(http, "taken-1")  # PENDING_ACCEPTANCE in acme now
@@ -157,7 +150,7 @@ async def test_id_registered_in_another_tenant_is_taken_without_saying_more(
 
 async def test_id_registered_in_own_tenant_in_any_status_is_taken(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await set_max_failed_attempts(admin, 1)
     await register(admin, {"id": "w"}, {"id": "p"}, {"id": "a"}, {"id": "b"})
     for device_id in ("p", "a"):
@@ -171,7 +164,7 @@ async def test_id_registered_in_own_tenant_in_any_status_is_taken(
     assert [p["id"] for p in result["problems"]] == ["w", "p", "a", "b"]
 
 
-async def test_unknown_groups_are_not_found(admin: GraphQLClient):
+async def test_unknown_groups_are_not_found(admin: GraphQLClient) -> None:
     bad_groups = ["424242", "not-a-number", "-1", "1.5", "", "99999999999999999999999"]
     devices = [{"id": f"dev-{n}", "groupId": g} for n, g in enumerate(bad_groups)]
     result = await register(admin, *devices)
@@ -185,7 +178,7 @@ async def test_unknown_groups_are_not_found(admin: GraphQLClient):
 
 async def test_group_id_beyond_int32_is_not_found(
     admin: GraphQLClient,
-):
+) -> None:
     body = await admin(REGISTER, devices=[{"id": "dev-1", "groupId": "2147483648"}])
     assert "errors" not in body, body["errors"]
     result = body["data"]["register"]
@@ -193,7 +186,7 @@ async def test_group_id_beyond_int32_is_not_found(
     assert [p["id"] for p in result["problems"]] == ["dev-1"]
 
 
-async def test_another_tenants_group_is_not_found(admin: GraphQLClient):
+async def test_another_tenants_group_is_not_found(admin: GraphQLClient) -> None:
     acme = await make_tenant(admin, "acme")
     acme_group = await create_group(acme, "Acme site")
     result = await register(admin, {"id": "dev-1", "groupId": acme_group})
@@ -204,7 +197,7 @@ async def test_another_tenants_group_is_not_found(admin: GraphQLClient):
     assert await registered_ids(acme) == []
 
 
-async def test_one_bad_device_among_good_ones_stores_none(admin: GraphQLClient):
+async def test_one_bad_device_among_good_ones_stores_none(admin: GraphQLClient) -> None:
     result = await register(admin, {"id": "good-1"}, {"id": "bad/1"}, {"id": "good-2"})
     assert result["__typename"] == "RegisterFailure"
     assert [p["id"] for p in result["problems"]] == ["bad/1"]
@@ -217,7 +210,7 @@ async def test_one_bad_device_among_good_ones_stores_none(admin: GraphQLClient):
     ] == "RegisterSuccess"
 
 
-async def test_failure_code_is_common_code_or_invalid_input(admin: GraphQLClient):
+async def test_failure_code_is_common_code_or_invalid_input(admin: GraphQLClient) -> None:
     await register(admin, {"id": "existing"})
 
     same = await register(admin, {"id": "a b"}, {"id": "c:d"})
@@ -240,13 +233,13 @@ async def test_failure_code_is_common_code_or_invalid_input(admin: GraphQLClient
     assert await registered_ids(admin) == ["existing"]
 
 
-async def test_empty_device_list_is_invalid_input(admin: GraphQLClient):
+async def test_empty_device_list_is_invalid_input(admin: GraphQLClient) -> None:
     body = await admin(REGISTER, devices=[])
     assert error_codes(body) == ["INVALID_INPUT"]
     assert body["data"] is None
 
 
-async def test_register_needs_device_control_admin(admin: GraphQLClient):
+async def test_register_needs_device_control_admin(admin: GraphQLClient) -> None:
     reader = await make_user(admin, "reader", ["DEVICE_CONTROL_READ"])
     body = await reader(REGISTER, devices=[{"id": "dev-1"}])
     assert error_codes(body) == ["FORBIDDEN"]

@@ -6,12 +6,12 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import GraphQLClient, create_group, error_codes, make_tenant
-from tests.graph.test_accept_all import accept_all
-from tests.graph.test_accept_policies import ACCEPT_NOT_FOUND, TOKEN, pending
-from tests.graph.test_blocking_and_removal import REMOVE
-from tests.graph.test_registration_queries import REGISTRATIONS, ids, listing
-from tests.graph.test_seed_flow import REGISTRATION, register
+from tests.kit.accounts import make_tenant
+from tests.kit.clients import GraphQLClient, error_codes
+from tests.kit.devices import TOKEN, pending
+from tests.kit.documents import ACCEPT_NOT_FOUND, REGISTRATION, REGISTRATIONS, REMOVE
+from tests.kit.groups import create_group
+from tests.kit.registrations import accept_all, ids, listing, register
 
 STATE = """
 query($id: ID!) { registration(id: $id) { status failedAttempts acceptedBy updatedAt } }"""
@@ -25,7 +25,9 @@ async def snapshot(client: GraphQLClient, *device_ids: str) -> list[dict[str, An
     return [(await client.data(STATE, id=i))["registration"] for i in device_ids]
 
 
-async def test_b_cannot_read_as_registrations(http: httpx.AsyncClient, admin: GraphQLClient):
+async def test_b_cannot_read_as_registrations(
+    http: httpx.AsyncClient, admin: GraphQLClient
+) -> None:
     a, b = await tenants(admin)
     group = await create_group(a, "A's group")
     await register(a, {"id": "a-grouped", "groupId": group}, {"id": "a-loose"})
@@ -41,7 +43,7 @@ async def test_b_cannot_read_as_registrations(http: httpx.AsyncClient, admin: Gr
 
 async def test_b_cannot_accept_or_remove_as_registrations(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     a, b = await tenants(admin)
     await register(a, {"id": "a-waiting"})
     await pending(http, a, "a-plain")
@@ -70,7 +72,7 @@ async def test_b_cannot_accept_or_remove_as_registrations(
 
 async def test_b_accept_all_leaves_as_pending_registrations(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     a, b = await tenants(admin)
     await pending(http, a, "a-plain")
     await pending(http, a, "a-token", TOKEN)
@@ -84,7 +86,7 @@ async def test_b_accept_all_leaves_as_pending_registrations(
     ]
 
 
-async def test_b_cannot_register_into_as_group(admin: GraphQLClient):
+async def test_b_cannot_register_into_as_group(admin: GraphQLClient) -> None:
     a, b = await tenants(admin)
     group = await create_group(a, "A's group")
     result = await register(b, {"id": "b-dev", "groupId": group})
@@ -96,7 +98,7 @@ async def test_b_cannot_register_into_as_group(admin: GraphQLClient):
 
 async def test_management_sees_no_subtenant_registrations(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     a, _ = await tenants(admin)
     await pending(http, a, "a-plain")
     assert (await admin.data(REGISTRATION, id="a-plain"))["registration"] is None

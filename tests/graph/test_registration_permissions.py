@@ -9,8 +9,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import ALL_PERMISSIONS, GraphQLClient, error_codes, make_user
-from tests.graph.test_accept_policies import pending
+from tests.kit.accounts import ALL_PERMISSIONS, make_user
+from tests.kit.clients import GraphQLClient, error_codes
+from tests.kit.devices import pending
 
 OPERATIONS = {
     "registration": ("DEVICE_CONTROL_READ", '{ registration(id: "dev-1") { id } }'),

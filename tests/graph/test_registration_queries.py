@@ -2,37 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 
-from tests.conftest import (
-    GraphQLClient,
-    create_group,
-    error_codes,
-    make_tenant,
-    set_max_failed_attempts,
-)
-from tests.graph.test_accept_policies import TOKEN, accept, pending
-from tests.graph.test_seed_flow import REGISTRATION, register
-
-REGISTRATIONS = """
-query($status: [RegistrationStatus!], $groupId: ID, $first: Int, $after: String) {
-  registrations(status: $status, groupId: $groupId, first: $first, after: $after) {
-    totalCount
-    pageInfo { hasNextPage endCursor }
-    edges { cursor node { id status } }
-  }
-}"""
-
-
-async def listing(client: GraphQLClient, **arguments: Any) -> dict[str, Any]:
-    connection: dict[str, Any] = (await client.data(REGISTRATIONS, **arguments))["registrations"]
-    return connection
-
-
-def ids(connection: dict[str, Any]) -> list[str]:
-    return [edge["node"]["id"] for edge in connection["edges"]]
+from tests.kit.accounts import make_tenant
+from tests.kit.clients import GraphQLClient, error_codes
+from tests.kit.devices import TOKEN, pending
+from tests.kit.documents import REGISTRATION, REGISTRATIONS
+from tests.kit.groups import create_group
+from tests.kit.options import set_max_failed_attempts
+from tests.kit.registrations import accept, ids, listing, register
 
 
 async def one_in_each_status(http: httpx.AsyncClient, client: GraphQLClient) -> None:
@@ -46,7 +24,7 @@ async def one_in_each_status(http: httpx.AsyncClient, client: GraphQLClient) -> 
     await accept(client, "d-blocked", "wrong")
 
 
-async def test_registration_is_null_for_unknown_or_another_tenants_id(admin: GraphQLClient):
+async def test_registration_is_null_for_unknown_or_another_tenants_id(admin: GraphQLClient) -> None:
     acme = await make_tenant(admin, "acme")
     await register(acme, {"id": "acme-dev"})
     assert (await admin.data(REGISTRATION, id="ghost"))["registration"] is None
@@ -54,7 +32,7 @@ async def test_registration_is_null_for_unknown_or_another_tenants_id(admin: Gra
     assert (await acme.data(REGISTRATION, id="acme-dev"))["registration"]["id"] == "acme-dev"
 
 
-async def test_status_filter(http: httpx.AsyncClient, admin: GraphQLClient):
+async def test_status_filter(http: httpx.AsyncClient, admin: GraphQLClient) -> None:
     await one_in_each_status(http, admin)
     everything = await listing(admin)
     assert ids(everything) == ["d-accepted", "d-blocked", "d-pending", "d-waiting"]
@@ -72,7 +50,7 @@ async def test_status_filter(http: httpx.AsyncClient, admin: GraphQLClient):
     assert ids(await listing(admin, status=["WAITING_FOR_CONNECTION"])) == ["d-waiting"]
 
 
-async def test_group_filter(admin: GraphQLClient):
+async def test_group_filter(admin: GraphQLClient) -> None:
     north = await create_group(admin, "North")
     south = await create_group(admin, "South")
     await register(
@@ -89,7 +67,7 @@ async def test_group_filter(admin: GraphQLClient):
     assert ids(await listing(admin, groupId=south, status=["ACCEPTED"])) == []
 
 
-async def test_unknown_or_foreign_group_filter_is_not_found(admin: GraphQLClient):
+async def test_unknown_or_foreign_group_filter_is_not_found(admin: GraphQLClient) -> None:
     acme = await make_tenant(admin, "acme")
     acme_group = await create_group(acme, "Acme")
     for group_id in ("424242", "not-a-number", acme_group):
@@ -98,7 +76,7 @@ async def test_unknown_or_foreign_group_filter_is_not_found(admin: GraphQLClient
         assert body["data"] is None
 
 
-async def test_pagination_walks_everything_in_id_order(admin: GraphQLClient):
+async def test_pagination_walks_everything_in_id_order(admin: GraphQLClient) -> None:
     wanted = ["B-2", "a-1", "a-10", "a-2", "a.1", "a_1", "z", "Z-9", "0-first", "~last"]
     await register(admin, *({"id": i} for i in wanted))
     seen: list[str] = []
@@ -130,7 +108,7 @@ async def test_pagination_walks_everything_in_id_order(admin: GraphQLClient):
     )
 
 
-async def test_bad_cursor_or_page_size_is_invalid_input(admin: GraphQLClient):
+async def test_bad_cursor_or_page_size_is_invalid_input(admin: GraphQLClient) -> None:
     await register(admin, {"id": "dev-1"})
     await create_group(admin, "G")
     groups = (await admin.data("{ groups { pageInfo { endCursor } } }"))["groups"]

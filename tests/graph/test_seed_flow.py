@@ -2,66 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 
-from tests.conftest import BOOTSTRAP_PASSWORD, GraphQLClient, basic
-
-REGISTER = """
-mutation($devices: [RegisterDeviceInput!]!) {
-  register(devices: $devices) {
-    __typename
-    ... on RegisterSuccess { registrations { id status owner tenantId group { id name } } }
-    ... on RegisterFailure { code message problems { code message id } }
-  }
-}"""
-
-ACCEPT = """
-mutation($id: ID!, $token: String) {
-  accept(id: $id, securityToken: $token) {
-    __typename
-    ... on Registration { id status acceptedBy acceptedAt usesSecurityToken }
-    ... on Problem { code message }
-    ... on SecurityTokenMismatch { failedAttempts attemptsLeft }
-    ... on InvalidStatus { status }
-  }
-}"""
-
-REGISTRATION = """
-query($id: ID!) {
-  registration(id: $id) {
-    id status connectedAt usesSecurityToken failedAttempts acceptedBy credentialsDeliveredAt
-    blockedReason
-  }
-}"""
+from tests.kit.clients import GraphQLClient
+from tests.kit.devices import poll
+from tests.kit.documents import ACCEPT, REGISTRATION
+from tests.kit.registrations import register
 
 
-async def poll(
-    http: httpx.AsyncClient,
-    device_id: str,
-    token: str | None = None,
-    content_type: str = "application/json",
-) -> httpx.Response:
-    body: dict[str, Any] = {"id": device_id}
-    if token is not None:
-        body["securityToken"] = token
-    return await http.post(
-        "/devicecontrol/deviceCredentials",
-        json=body,
-        headers={
-            "Authorization": basic("management/devicebootstrap", BOOTSTRAP_PASSWORD),
-            "Content-Type": content_type,
-        },
-    )
-
-
-async def register(client: GraphQLClient, *devices: dict[str, Any]) -> dict[str, Any]:
-    result: dict[str, Any] = (await client.data(REGISTER, devices=list(devices)))["register"]
-    return result
-
-
-async def test_register_poll_accept_collect_once(http: httpx.AsyncClient, admin: GraphQLClient):
+async def test_register_poll_accept_collect_once(
+    http: httpx.AsyncClient, admin: GraphQLClient
+) -> None:
     registered = await register(admin, {"id": "IMEI-0001"})
     assert registered["__typename"] == "RegisterSuccess"
     assert registered["registrations"][0]["status"] == "WAITING_FOR_CONNECTION"
@@ -100,7 +51,7 @@ async def test_register_poll_accept_collect_once(http: httpx.AsyncClient, admin:
 
 async def test_device_with_token_needs_matching_token(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     await register(admin, {"id": "SN-7"})
     assert (await poll(http, "SN-7", token="s3cret-token")).status_code == 404
     wrong = (await admin.data(ACCEPT, id="SN-7", token="guess"))["accept"]

@@ -13,15 +13,10 @@ import httpx
 import pytest
 import websockets
 
-from tests.servers import (
-    ADMIN_PASSWORD,
-    BOOTSTRAP_PASSWORD,
-    Server,
-    Subscriber,
-    basic,
-    run_env,
-    start_server,
-)
+from tests.kit.accounts import ADMIN_PASSWORD, BOOTSTRAP_PASSWORD
+from tests.kit.clients import basic
+from tests.kit.documents import REGISTER
+from tests.kit.servers import Server, Subscriber, run_env, start_server
 
 EVENTS = """
 subscription($after: String, $status: [RegistrationStatus!]) {
@@ -29,8 +24,6 @@ subscription($after: String, $status: [RegistrationStatus!]) {
     cursor kind id status previousStatus actor registration { id status }
   }
 }"""
-REGISTER = """
-mutation($devices: [RegisterDeviceInput!]!) { register(devices: $devices) { __typename } }"""
 _tenants = itertools.count(1)
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import GraphQLClient, create_group, make_tenant, make_user
-from tests.graph.test_register import registered_ids
-from tests.graph.test_seed_flow import ACCEPT, REGISTRATION, poll, register
+from tests.kit.accounts import make_tenant, make_user
+from tests.kit.clients import GraphQLClient
+from tests.kit.devices import poll
+from tests.kit.documents import ACCEPT, REGISTRATION
+from tests.kit.groups import create_group
+from tests.kit.registrations import register, registered_ids
 
 
 async def test_management_admin_registers_into_subtenant(
     http: httpx.AsyncClient, admin: GraphQLClient
-):
+) -> None:
     acme = await make_tenant(admin, "acme")
     result = await register(admin, {"id": "sub-1", "tenantId": "acme"})
     assert result["__typename"] == "RegisterSuccess"
@@ -36,7 +39,7 @@ async def test_management_admin_registers_into_subtenant(
     assert issued.json()["tenantId"] == "acme"
 
 
-async def test_one_call_can_mix_own_tenant_and_subtenants(admin: GraphQLClient):
+async def test_one_call_can_mix_own_tenant_and_subtenants(admin: GraphQLClient) -> None:
     acme = await make_tenant(admin, "acme")
     beta = await make_tenant(admin, "beta")
     result = await register(
@@ -48,7 +51,7 @@ async def test_one_call_can_mix_own_tenant_and_subtenants(admin: GraphQLClient):
     assert await registered_ids(beta) == ["b-1"]
 
 
-async def test_tenant_and_group_together_is_refused(admin: GraphQLClient):
+async def test_tenant_and_group_together_is_refused(admin: GraphQLClient) -> None:
     acme = await make_tenant(admin, "acme")
     group_id = await create_group(admin, "Mine")
     result = await register(admin, {"id": "sub-1", "tenantId": "acme", "groupId": group_id})
@@ -59,14 +62,14 @@ async def test_tenant_and_group_together_is_refused(admin: GraphQLClient):
     assert await registered_ids(admin) == []
 
 
-async def test_unknown_tenant_is_not_found(admin: GraphQLClient):
+async def test_unknown_tenant_is_not_found(admin: GraphQLClient) -> None:
     result = await register(admin, {"id": "sub-1", "tenantId": "nowhere"})
     assert result["code"] == "NOT_FOUND"
     assert [(p["code"], p["id"]) for p in result["problems"]] == [("NOT_FOUND", "sub-1")]
     assert await registered_ids(admin) == []
 
 
-async def test_only_management_tenant_admins_can_name_a_tenant(admin: GraphQLClient):
+async def test_only_management_tenant_admins_can_name_a_tenant(admin: GraphQLClient) -> None:
     acme = await make_tenant(admin, "acme")
     for tenant_id in ("acme", "management"):
         result = await register(acme, {"id": "sub-1", "tenantId": tenant_id})

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import GraphQLClient, basic, can_log_in, error_codes, make_tenant, make_user
+from tests.kit.accounts import can_log_in, make_tenant, make_user
+from tests.kit.clients import GraphQLClient, basic, error_codes
+from tests.kit.documents import CREATE_GROUP
+from tests.kit.groups import create_group
+from tests.kit.options import set_option, set_token_policy, token_policy
 
-SET = """
-mutation($category: String!, $key: String!, $value: String!) {
-  setTenantOption(category: $category, key: $key, value: $value) { __typename }
-}"""
 OPTION = """
 query($category: String!, $key: String!) { tenantOption(category: $category, key: $key) { value } }
 """
 OPTIONS = "{ tenantOptions { category key value } }"
-CREATE_GROUP = """
-mutation($name: String!, $parentId: ID) { createGroup(name: $name, parentId: $parentId) { id } }
-"""
 GROUP = "query($id: ID!) { group(id: $id) { id name } }"
 GROUPS = "{ groups { totalCount edges { node { id name } } } }"
 
@@ -34,12 +31,12 @@ async def globex(admin: GraphQLClient) -> GraphQLClient:
 async def test_options_are_per_tenant(
     admin: GraphQLClient, acme: GraphQLClient, globex: GraphQLClient
 ) -> None:
-    await acme.data(SET, category="app", key="colour", value="red")
+    await set_option(acme, "app", "colour", "red")
     for other in (globex, admin):
         assert (await other.data(OPTION, category="app", key="colour"))["tenantOption"] is None
         assert (await other.data(OPTIONS))["tenantOptions"] == []
     # The same key in another tenant is another option.
-    await globex.data(SET, category="app", key="colour", value="blue")
+    await set_option(globex, "app", "colour", "blue")
     assert (await acme.data(OPTION, category="app", key="colour"))["tenantOption"] == {
         "value": "red"
     }
@@ -51,7 +48,7 @@ async def test_options_are_per_tenant(
 async def test_groups_are_per_tenant(
     admin: GraphQLClient, acme: GraphQLClient, globex: GraphQLClient
 ) -> None:
-    acme_group = (await acme.data(CREATE_GROUP, name="acme lab"))["createGroup"]["id"]
+    acme_group = await create_group(acme, "acme lab")
     for other in (globex, admin):
         assert (await other.data(GROUP, id=acme_group))["group"] is None
         assert (await other.data(GROUPS))["groups"] == {"totalCount": 0, "edges": []}
@@ -67,7 +64,7 @@ async def test_groups_are_per_tenant(
 async def test_a_foreign_group_is_told_apart_from_no_group_by_nothing(
     acme: GraphQLClient, globex: GraphQLClient
 ) -> None:
-    acme_group = (await acme.data(CREATE_GROUP, name="acme lab"))["createGroup"]["id"]
+    acme_group = await create_group(acme, "acme lab")
     foreign = await globex(CREATE_GROUP, name="x", parentId=acme_group)
     missing = await globex(CREATE_GROUP, name="x", parentId="424242")
     assert error_codes(foreign) == error_codes(missing) == ["NOT_FOUND"]
@@ -88,18 +85,16 @@ async def test_users_log_in_only_to_their_own_tenant(
 
 
 async def test_token_policy_is_per_tenant(acme: GraphQLClient, globex: GraphQLClient) -> None:
-    await acme.data(
-        SET, category="device-registration", key="security-token.policy", value="REQUIRED"
-    )
-    assert (await acme.data("{ securityTokenPolicy }"))["securityTokenPolicy"] == "REQUIRED"
-    assert (await globex.data("{ securityTokenPolicy }"))["securityTokenPolicy"] == "OPTIONAL"
+    await set_token_policy(acme, "REQUIRED")
+    assert await token_policy(acme) == "REQUIRED"
+    assert await token_policy(globex) == "OPTIONAL"
 
 
 async def test_management_admin_does_not_see_subtenant_inventory(
     admin: GraphQLClient, acme: GraphQLClient
 ) -> None:
-    parent = (await acme.data(CREATE_GROUP, name="acme site"))["createGroup"]["id"]
-    child = (await acme.data(CREATE_GROUP, name="acme room", parentId=parent))["createGroup"]["id"]
+    parent = await create_group(acme, "acme site")
+    child = await create_group(acme, "acme room", parent)
     assert (await admin.data(GROUPS))["groups"]["totalCount"] == 0
     assert (await admin.data(GROUP, id=child))["group"] is None
     assert error_codes(await admin(CREATE_GROUP, name="mgmt", parentId=child)) == ["NOT_FOUND"]

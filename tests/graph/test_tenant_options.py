@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.conftest import SET_TENANT_OPTION as SET
-from tests.conftest import GraphQLClient
+from tests.kit.clients import GraphQLClient
+from tests.kit.options import set_option
 
 GET = """
 query($category: String!, $key: String!) {
@@ -20,13 +20,6 @@ query($category: String) { tenantOptions(category: $category) { category key val
 CATEGORY = "device-registration"
 POLICY = "security-token.policy"
 MAX_ATTEMPTS = "security-token.max-failed-attempts"
-
-
-async def set_option(admin: GraphQLClient, category: str, key: str, value: str) -> dict[str, Any]:
-    result: dict[str, Any] = (await admin.data(SET, category=category, key=key, value=value))[
-        "setTenantOption"
-    ]
-    return result
 
 
 async def stored_value(admin: GraphQLClient, category: str, key: str) -> str | None:

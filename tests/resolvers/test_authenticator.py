@@ -10,7 +10,7 @@ import pytest
 from resolvers import passwords
 from resolvers.auth import Authenticator
 from resolvers.permissions import MANAGEMENT_ADMIN_PERMISSIONS, Actor, Permission
-from tests.conftest import ADMIN_PASSWORD, BOOTSTRAP_PASSWORD
+from tests.kit.accounts import ADMIN_PASSWORD, BOOTSTRAP_PASSWORD
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Real ``gatehouse serve`` processes (from ``bench/processes.py``) and a websocket client."""
+"""Real ``gatehouse serve`` processes (from ``bench/processes.py``) and a websocket subscriber."""
 
 from __future__ import annotations
 
@@ -9,20 +9,16 @@ from typing import Any
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from bench.processes import GATEHOUSE, Server, basic, free_port, run_env, start_server
+from bench.processes import GATEHOUSE, Server, free_port, run_env, start_server
 
 __all__ = [
     "GATEHOUSE",
     "Server",
     "Subscriber",
-    "basic",
     "free_port",
     "run_env",
     "start_server",
 ]
-
-ADMIN_PASSWORD = "admin-password"
-BOOTSTRAP_PASSWORD = "bootstrap-password"
 
 
 class Subscriber:
@@ -39,6 +35,7 @@ class Subscriber:
         query: str,
         variables: dict[str, Any] | None = None,
     ) -> Subscriber:
+        """Connect to ``ws_url``, log in with ``authorization`` and start ``query``."""
         connection = await websockets.connect(ws_url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
         payload = {"Authorization": authorization} if authorization else {}
         await connection.send(json.dumps({"type": "connection_init", "payload": payload}))
@@ -56,6 +53,7 @@ class Subscriber:
         return cls(connection)
 
     async def message(self, timeout: float = 5) -> dict[str, Any]:
+        """The next protocol message, whatever its type."""
         message: dict[str, Any] = json.loads(
             await asyncio.wait_for(self.connection.recv(), timeout)
         )
@@ -74,6 +72,7 @@ class Subscriber:
         return received
 
     async def nothing_within(self, seconds: float) -> bool:
+        """Whether no message arrives for ``seconds``."""
         try:
             await asyncio.wait_for(self.connection.recv(), seconds)
         except TimeoutError:
@@ -81,4 +80,5 @@ class Subscriber:
         return False
 
     async def close(self) -> None:
+        """Close the connection."""
         await self.connection.close()

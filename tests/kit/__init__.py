@@ -1,0 +1,1 @@
+"""The test kit: GraphQL documents, clients, device flows and servers the test modules share."""
