@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 
 READ_BATCH = 500
 
+#: Drops what a cache holds under a key (``None``: everything); see ``EventHub.on_invalidate``.
+Forget = Callable[[str | None], None]
+
 
 class SubscriberTooSlow(Exception):
     """The subscriber stayed behind too long; it must reconnect and resume from its cursor."""
@@ -154,7 +157,7 @@ def _state_after(row: RegistrationEvent, current: dict[str, Registration]) -> Re
 
 
 class EventHub:
-    """This process's feeds, woken by the broker."""
+    """This process's feeds, woken by the broker, and its caches' invalidations."""
 
     def __init__(
         self,
@@ -169,6 +172,7 @@ class EventHub:
         self.queue_size = queue_size
         self.max_lag = max_lag
         self.feeds: dict[str, TenantFeed] = {}
+        self.forgetters: dict[str, list[Forget]] = {}
         self._lock = asyncio.Lock()
         self._started = False
 
@@ -176,7 +180,7 @@ class EventHub:
         if self._started:
             return
         self._started = True
-        await self.broker.start(self.on_notice, self.on_reconnect)
+        await self.broker.start(self)
 
     async def close(self) -> None:
         for feed in list(self.feeds.values()):
@@ -185,18 +189,37 @@ class EventHub:
         self.feeds.clear()
         await self.broker.close()
 
-    def on_notice(self, tenant_id: str) -> None:
+    def on_events(self, tenant_id: str) -> None:
         feed = self.feeds.get(tenant_id)
         if feed is not None:
             feed.wake.set()
 
+    def on_invalidation(self, topic: str, key: str) -> None:
+        for forget in self.forgetters.get(topic, ()):
+            forget(key)
+
     def on_reconnect(self) -> None:
         for feed in self.feeds.values():
             feed.wake.set()
+        # Invalidations may have been missed while cut off: forget every cached entry.
+        for forgetters in self.forgetters.values():
+            for forget in forgetters:
+                forget(None)
 
     async def publish(self, tenant_id: str) -> None:
         await self.start()
         await self.broker.publish(tenant_id)
+
+    def on_invalidate(self, topic: str, forget: Forget) -> None:
+        """Call ``forget(key)`` for each invalidation of ``topic`` on any process, and
+        ``forget(None)`` (forget everything) after the broker reconnects."""
+        self.forgetters.setdefault(topic, []).append(forget)
+
+    async def invalidate(self, topic: str, key: str) -> None:
+        """Make every process (this one at once) forget what it cached under ``key``."""
+        self.on_invalidation(topic, key)
+        await self.start()
+        await self.broker.invalidate(topic, key)
 
     async def join(self, tenant_id: str) -> tuple[TenantFeed, Subscriber]:
         await self.start()
@@ -242,6 +265,11 @@ async def notify(*tenant_ids: str) -> None:
     """Tell every process that these tenants have new committed events."""
     for tenant_id in dict.fromkeys(tenant_ids):
         await _hub.publish(tenant_id)
+
+
+async def invalidate(topic: str, key: str) -> None:
+    """Tell every process to forget what it cached under ``key`` (after the change committed)."""
+    await _hub.invalidate(topic, key)
 
 
 async def stream(

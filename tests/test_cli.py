@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.kit.servers import GATEHOUSE, Server, free_port, run_env, start_server
-from tests.kit.services import DATABASE_VARIABLE, service_url
+from tests.kit.services import drop_scratch_database, scratch_database
 
 
 @pytest.fixture
@@ -114,11 +114,7 @@ def test_short_admin_password_is_refused_at_start(tmp_path: Path) -> None:
 
 
 def test_migrate_applies_migrations_to_postgres(tmp_path: Path) -> None:
-    url = service_url(DATABASE_VARIABLE)
-    scratch = url.rsplit("/", 1)[0] + "/gatehouse_cli_migrate"
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    _psql(admin_url, "DROP DATABASE IF EXISTS gatehouse_cli_migrate")
-    _psql(admin_url, "CREATE DATABASE gatehouse_cli_migrate")
+    scratch = scratch_database("cli_migrate")
     result = gatehouse(tmp_path, run_env(GATEHOUSE_DATABASE_URL=scratch), "migrate")
     assert result.returncode == 0, result.stderr
     tables = _psql(scratch, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
@@ -126,7 +122,7 @@ def test_migrate_applies_migrations_to_postgres(tmp_path: Path) -> None:
     # Applying again changes nothing and succeeds.
     again = gatehouse(tmp_path, run_env(GATEHOUSE_DATABASE_URL=scratch), "migrate")
     assert again.returncode == 0, again.stderr
-    _psql(admin_url, "DROP DATABASE gatehouse_cli_migrate WITH (FORCE)")
+    drop_scratch_database(scratch)
 
 
 def _psql(url: str, sql: str) -> str:

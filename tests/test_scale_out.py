@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import httpx
 import pytest
 import redis.asyncio as aioredis
@@ -21,30 +19,17 @@ from bench.scenarios import register_devices
 from tests.kit.accounts import ADMIN_PASSWORD, BOOTSTRAP_PASSWORD
 from tests.kit.clients import basic
 from tests.kit.servers import Server, Subscriber, run_env, start_server
-from tests.kit.services import DATABASE_VARIABLE, REDIS_VARIABLE, service_url
+from tests.kit.services import REDIS_VARIABLE, drop_scratch_database, scratch_database, service_url
 
-SCRATCH_DATABASE = "gatehouse_scale_out"
 EVENTS = "subscription { registrationEvents { cursor kind id } }"
 ADMIN = basic("admin", ADMIN_PASSWORD)
 
 
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
 @pytest.fixture
-async def database_url() -> str:
-    url = service_url(DATABASE_VARIABLE)
-    admin = await asyncpg.connect(
-        _with_database(url, "postgres").replace("postgres://", "postgresql://", 1)
-    )
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {SCRATCH_DATABASE}")
-    finally:
-        await admin.close()
-    return _with_database(url, SCRATCH_DATABASE)
+def database_url() -> Iterator[str]:
+    url = scratch_database("scale_out")
+    yield url
+    drop_scratch_database(url)
 
 
 @pytest.fixture

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -21,3 +24,32 @@ def service_url(variable: str) -> str:
     if os.environ.get("GATEHOUSE_TEST_REQUIRE_SERVICES") == "1":
         pytest.fail(f"{variable} is not set but GATEHOUSE_TEST_REQUIRE_SERVICES=1")
     pytest.skip(reason)
+
+
+def _with_database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def _admin(url: str, sql: str) -> None:
+    dsn = _with_database(url, "postgres").replace("postgres://", "postgresql://", 1)
+    subprocess.run(["psql", "-qAt", dsn, "-c", sql], check=True, capture_output=True)
+
+
+def scratch_database(purpose: str) -> str:
+    """The URL of a fresh, empty PostgreSQL database of its own for server processes.
+
+    Named after the test database (``<test database>_<purpose>``), so that two
+    suites running at once on different test databases never share one.
+    """
+    url = service_url(DATABASE_VARIABLE)
+    name = f"{urlsplit(url).path.lstrip('/')}_{purpose}"
+    if not re.fullmatch(r"[a-z0-9_]{1,63}", name):
+        raise ValueError(f"unusable scratch database name {name!r}")
+    _admin(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    _admin(url, f"CREATE DATABASE {name}")
+    return _with_database(url, name)
+
+
+def drop_scratch_database(url: str) -> None:
+    """Drop a database made by :func:`scratch_database`."""
+    _admin(url, f"DROP DATABASE IF EXISTS {urlsplit(url).path.lstrip('/')} WITH (FORCE)")
