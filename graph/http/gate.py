@@ -62,7 +62,7 @@ class Gate:
             try:
                 state["actor"] = await self.access.admit(caller, self.keeper.checks)
             except Denied as denied:
-                await self.refusal.response(denied)(scope, receive, send)
+                await self.refusal.response(denied, caller)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 

@@ -10,6 +10,8 @@ from resolvers.auth import Authenticator
 from resolvers.permissions import MANAGEMENT_TENANT, Actor
 
 REALM = 'Basic realm="gatehouse"'
+#: The challenge for web pages with a login form of their own (no browser prompt).
+XBASIC_REALM = 'XBasic realm="gatehouse"'
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from typing import Protocol
 
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from graph.http.access import Denied, Reason
-from graph.http.logins import REALM
+from graph.http.access import Caller, Denied, Reason
+from graph.http.logins import REALM, XBASIC_REALM
 
 _STATUS = {
     Reason.NO_LOGIN: 401,
@@ -23,12 +23,21 @@ _STATUS = {
 
 
 class Refusal(Protocol):
-    def response(self, denied: Denied) -> Response: ...
+    def response(self, denied: Denied, caller: Caller) -> Response: ...
 
 
-def _challenge(response: Response, denied: Denied) -> Response:
+def wants_xbasic(caller: Caller) -> bool:
+    """A web page with its own login form (API.md §1): answer XBasic, so no browser prompt."""
+    headers = caller.headers
+    return (
+        headers.get("x-requested-with", "").lower() == "xmlhttprequest"
+        or headers.get("usexbasic", "").lower() == "true"
+    )
+
+
+def _challenge(response: Response, denied: Denied, caller: Caller) -> Response:
     if _STATUS[denied.reason] == 401:
-        response.headers["WWW-Authenticate"] = REALM
+        response.headers["WWW-Authenticate"] = XBASIC_REALM if wants_xbasic(caller) else REALM
     return response
 
 
@@ -42,14 +51,14 @@ class GraphQLRefusal:
         Reason.NOT_INTERNAL: "FORBIDDEN",
     }
 
-    def response(self, denied: Denied) -> Response:
+    def response(self, denied: Denied, caller: Caller) -> Response:
         body = {
             "data": None,
             "errors": [
                 {"message": denied.message, "extensions": {"code": self.CODES[denied.reason]}}
             ],
         }
-        return _challenge(JSONResponse(body, status_code=_STATUS[denied.reason]), denied)
+        return _challenge(JSONResponse(body, status_code=_STATUS[denied.reason]), denied, caller)
 
 
 class CumulocityRefusal:
@@ -62,17 +71,17 @@ class CumulocityRefusal:
         Reason.NOT_INTERNAL: "security/Forbidden",
     }
 
-    def response(self, denied: Denied) -> Response:
+    def response(self, denied: Denied, caller: Caller) -> Response:
         body = {"error": self.ERRORS[denied.reason], "message": denied.message}
-        return _challenge(JSONResponse(body, status_code=_STATUS[denied.reason]), denied)
+        return _challenge(JSONResponse(body, status_code=_STATUS[denied.reason]), denied, caller)
 
 
 class PlainRefusal:
     """A plain-text reason, for machine endpoints with no error format of their own."""
 
-    def response(self, denied: Denied) -> Response:
+    def response(self, denied: Denied, caller: Caller) -> Response:
         response = PlainTextResponse(denied.message + "\n", status_code=_STATUS[denied.reason])
-        return _challenge(response, denied)
+        return _challenge(response, denied, caller)
 
 
 GRAPHQL = GraphQLRefusal()

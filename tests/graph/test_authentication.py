@@ -179,3 +179,27 @@ async def test_graphiql_page_with_credentials_is_served(admin: GraphQLClient) ->
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert "graphiql" in response.text.lower()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"X-Requested-With": "XMLHttpRequest"}, {"UseXBasic": "true"}, {"usexbasic": "TRUE"}],
+)
+async def test_a_web_page_with_its_own_login_form_gets_an_xbasic_challenge(
+    http: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    for authorization in (None, basic("management/admin", "wrong-password")):
+        sent = dict(headers) | ({"Authorization": authorization} if authorization else {})
+        response = await http.post("/graphql", json={"query": WHO_AM_I}, headers=sent)
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == 'XBasic realm="gatehouse"'
+        assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_other_requested_with_values_keep_the_basic_challenge(
+    http: httpx.AsyncClient,
+) -> None:
+    response = await http.post(
+        "/graphql", json={"query": WHO_AM_I}, headers={"X-Requested-With": "fetch"}
+    )
+    assert_unauthenticated(response)
