@@ -23,6 +23,7 @@ from resolvers import live
 from resolvers.auth import Authenticator
 from resolvers.brokers import broker_for
 from resolvers.live import EventHub
+from resolvers.users import LOGIN_TOPIC
 
 log = logging.getLogger("gatehouse")
 
@@ -42,6 +43,7 @@ def build_services(settings: Settings) -> Services:
         queue_size=settings.subscriber_queue,
         max_lag=settings.subscriber_max_lag_seconds,
     )
+    hub.on_invalidate(LOGIN_TOPIC, authenticator.forget)
     gate = Gatekeeper(
         Checks(authenticator, settings.internal_networks),
         ClientAddresses(settings.trusted_proxies),

@@ -1,9 +1,10 @@
-"""The ``gatehouse`` command: ``serve``, ``migrate`` and ``export-schema``."""
+"""The ``gatehouse`` command: ``serve``, ``migrate``, ``set-password`` and ``export-schema``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
 import sys
 from collections.abc import Sequence
@@ -15,8 +16,13 @@ from tortoise.migrations.api.migrate import migrate as apply_migrations
 
 from graph.settings import Settings, SettingsError
 from models.config import orm_config
-from resolvers.errors import DomainError
+from resolvers import live
+from resolvers.brokers import broker_for
+from resolvers.errors import DomainError, InvalidInput
+from resolvers.live import EventHub
+from resolvers.permissions import MANAGEMENT_TENANT
 from resolvers.tenants import GeneratedLogin, bootstrap
+from resolvers.users import reset_password
 
 log = logging.getLogger("gatehouse")
 
@@ -93,6 +99,47 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _read_new_password(settings: Settings) -> str:
+    """From ``GATEHOUSE_NEW_PASSWORD``, else asked twice on a terminal, else a line of stdin."""
+    if settings.new_password:
+        return settings.new_password
+    if sys.stdin.isatty():
+        first = getpass.getpass("New password: ")
+        if getpass.getpass("Repeat it: ") != first:
+            raise InvalidInput("the two passwords differ; nothing was changed")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+async def _set_password(settings: Settings, login: str, password: str) -> None:
+    tenant_id, slash, username = login.partition("/")
+    if not slash:
+        tenant_id, username = MANAGEMENT_TENANT, login
+    config = orm_config(settings.database_url)
+    hub = EventHub(broker_for(settings.broker_url))
+    live.install(hub)
+    try:
+        async with TortoiseContext() as context:
+            await context.init(config=config)
+            await apply_migrations(config=config)
+            # Also tells running servers on the same Redis to forget the old login.
+            await reset_password(tenant_id, username, password)
+    finally:
+        await hub.close()
+
+
+def _set_password_command(settings: Settings, login: str) -> int:
+    password = _read_new_password(settings)
+    asyncio.run(_set_password(settings, login, password))
+    print(f"password of {login} set")
+    if not settings.broker_url.startswith(("redis://", "rediss://")):
+        print(
+            "servers running now forget the old password within "
+            f"GATEHOUSE_AUTH_CACHE_SECONDS ({settings.auth_cache_seconds} s)"
+        )
+    return 0
+
+
 def _migrate(settings: Settings) -> int:
     asyncio.run(prepare_database(settings, create_accounts=False))
     print(f"migrations applied to {settings.database_url.split('://')[0]} database")
@@ -122,6 +169,12 @@ def parser() -> argparse.ArgumentParser:
         "--reload", action="store_true", help="restart on code changes (development)"
     )
     commands.add_parser("migrate", help="apply pending database migrations and exit")
+    set_password = commands.add_parser(
+        "set-password",
+        help="set a user's password on the database (no server needed); the password is read "
+        "from GATEHOUSE_NEW_PASSWORD or standard input",
+    )
+    set_password.add_argument("login", help="TENANT/USERNAME (a bare USERNAME: management)")
     export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--output", "-o", help="write to this file instead of standard output")
     return root
@@ -142,6 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args, settings)
         if args.command == "migrate":
             return _migrate(settings)
+        if args.command == "set-password":
+            return _set_password_command(settings, args.login)
         return _export_schema(args.output)
     except DomainError as error:
         print(f"gatehouse: {error.message}", file=sys.stderr)

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     broker_url: str = "memory://"
     admin_password: str | None = Field(default=None, repr=False)
     bootstrap_password: str | None = Field(default=None, repr=False)
+    #: The password ``gatehouse set-password`` sets (else it reads standard input).
+    new_password: str | None = Field(default=None, repr=False)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     public_url: str | None = None

@@ -8,6 +8,7 @@ the GraphQL fields enforce the same table (API.md §2).
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from resolvers.errors import Forbidden
@@ -35,6 +36,11 @@ MANAGEMENT_ONLY_PERMISSIONS = frozenset(
 )
 #: What ``<tenant>/admin`` gets from ``createTenant``.
 TENANT_ADMIN_PERMISSIONS = MANAGEMENT_ADMIN_PERMISSIONS - {Permission.TENANT_MANAGEMENT_ADMIN}
+
+
+def permission_names(permissions: Iterable[Permission]) -> list[str]:
+    """Permissions as a user row stores them: sorted names."""
+    return sorted(p.value for p in permissions)
 
 
 def parse_permissions(names: list[str]) -> frozenset[Permission]:

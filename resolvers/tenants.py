@@ -1,9 +1,8 @@
-"""Tenants and users: first-start bootstrap, ``createTenant``, ``createUser``."""
+"""Tenants: first-start bootstrap and ``createTenant``. Users are in ``resolvers/users.py``."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
@@ -15,11 +14,11 @@ from resolvers.errors import AlreadyExists, InvalidInput
 from resolvers.passwords import generate_password, hash_password
 from resolvers.permissions import (
     MANAGEMENT_ADMIN_PERMISSIONS,
-    MANAGEMENT_ONLY_PERMISSIONS,
     MANAGEMENT_TENANT,
     TENANT_ADMIN_PERMISSIONS,
     Actor,
     Permission,
+    permission_names,
 )
 
 log = logging.getLogger(__name__)
@@ -34,10 +33,6 @@ class GeneratedLogin:
 
     login: str
     password: str
-
-
-def _permission_names(permissions: Iterable[Permission]) -> list[str]:
-    return sorted(p.value for p in permissions)
 
 
 async def bootstrap(
@@ -68,7 +63,7 @@ async def bootstrap(
                     tenant_id=MANAGEMENT_TENANT,
                     username=username,
                     password_hash=await hash_password(password),
-                    permissions=_permission_names(permissions),
+                    permissions=permission_names(permissions),
                 )
                 log.info("created %s/%s", MANAGEMENT_TENANT, username)
                 if given is None:
@@ -99,40 +94,9 @@ async def create_tenant(actor: Actor, tenant_id: str, name: str, admin_password:
                 tenant=tenant,
                 username=ADMIN_USERNAME,
                 password_hash=password_hash,
-                permissions=_permission_names(TENANT_ADMIN_PERMISSIONS),
+                permissions=permission_names(TENANT_ADMIN_PERMISSIONS),
             )
     except IntegrityError:
         raise AlreadyExists(f"tenant {tenant_id!r} already exists") from None
     log.info("%s created tenant %s", actor.name, tenant_id)
     return tenant
-
-
-async def create_user(
-    actor: Actor, username: str, password: str, permissions: Iterable[Permission]
-) -> User:
-    """A user in the caller's own tenant.
-
-    TENANT_MANAGEMENT_ADMIN and DEVICE_BOOTSTRAP exist only in the management tenant.
-    """
-    actor.require(Permission.USER_MANAGEMENT_ADMIN)
-    validation.username(username)
-    validation.password(password)
-    wanted = frozenset(permissions)
-    management_only = wanted & MANAGEMENT_ONLY_PERMISSIONS
-    if management_only and not actor.is_management:
-        # A subtenant's bootstrap user could collect any tenant's device credentials:
-        # device ids are platform-wide, and so is the bootstrap endpoint.
-        names = " and ".join(sorted(p.value for p in management_only))
-        raise InvalidInput(f"{names} can only be given in the management tenant")
-    password_hash = await hash_password(password)
-    try:
-        user = await User.create(
-            tenant_id=actor.tenant_id,
-            username=username,
-            password_hash=password_hash,
-            permissions=_permission_names(wanted),
-        )
-    except IntegrityError:
-        raise AlreadyExists(f"user {actor.tenant_id}/{username} already exists") from None
-    log.info("%s created user %s/%s", actor.name, actor.tenant_id, username)
-    return user

@@ -89,10 +89,18 @@ def test_passwords_from_environment_are_used_and_not_printed(
     assert me.json()["data"]["me"]["permissions"] == ["DEVICE_BOOTSTRAP"]
 
 
-def gatehouse(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def gatehouse(
+    cwd: Path, env: dict[str, str], *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
     """Run the ``gatehouse`` command to completion (bounded to a minute)."""
     return subprocess.run(
-        [GATEHOUSE, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+        [GATEHOUSE, *args],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -141,3 +149,51 @@ def test_export_schema_prints_the_committed_schema(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     committed = (Path(__file__).parents[1] / "schema.graphql").read_text()
     assert result.stdout == committed
+
+
+def _me(server: Server, login: str, password: str) -> int:
+    return httpx.post(
+        f"{server.url}/graphql", json={"query": "{ me { username } }"}, auth=(login, password)
+    ).status_code
+
+
+def test_set_password_on_a_stopped_servers_database_from_stdin_and_from_the_environment(
+    tmp_path: Path, serve: list[Server]
+) -> None:
+    first = start_server(tmp_path, run_env())
+    old = first.password_of("management/admin")
+    first.stop()
+
+    piped = gatehouse(
+        tmp_path, run_env(), "set-password", "management/admin", stdin="from-standard-input\n"
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert "password of management/admin set" in piped.stdout
+    assert "from-standard-input" not in piped.stdout + piped.stderr
+
+    from_env = gatehouse(
+        tmp_path,
+        run_env(GATEHOUSE_NEW_PASSWORD="bootstrap-from-env"),
+        "set-password",
+        "devicebootstrap",
+    )
+    assert from_env.returncode == 0, from_env.stderr
+    assert "bootstrap-from-env" not in from_env.stdout + from_env.stderr
+
+    server = start_server(tmp_path, run_env())
+    serve.append(server)
+    assert _me(server, "management/admin", old) == 401
+    assert _me(server, "management/admin", "from-standard-input") == 200
+    assert _me(server, "management/devicebootstrap", "bootstrap-from-env") == 200
+
+
+def test_set_password_refuses_unknown_users_and_short_passwords(tmp_path: Path) -> None:
+    assert gatehouse(tmp_path, run_env(), "migrate").returncode == 0
+    unknown = gatehouse(
+        tmp_path, run_env(GATEHOUSE_NEW_PASSWORD="long-enough-1"), "set-password", "acme/nobody"
+    )
+    assert unknown.returncode == 2
+    assert "no user acme/nobody" in unknown.stderr
+    short = gatehouse(tmp_path, run_env(GATEHOUSE_NEW_PASSWORD="short"), "set-password", "admin")
+    assert short.returncode == 2
+    assert "at least 8 characters" in short.stderr

@@ -8,8 +8,9 @@ Redis (or through the catch-up a process does when it reconnects to Redis).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -139,3 +140,78 @@ async def test_workers_share_one_event_stream(
     received = await subscriber.events(len(ids), timeout=10)
     assert [e["id"] for e in received] == ids
     await subscriber.close()
+
+
+async def _status(http: httpx.AsyncClient, server: Server, login: str, password: str) -> int:
+    response = await http.post(
+        f"{server.url}/graphql",
+        json={"query": "{ me { permissions } }"},
+        headers={"Authorization": basic(login, password)},
+    )
+    return response.status_code
+
+
+async def _within_a_second(check: Callable[[], Awaitable[bool]]) -> float:
+    """Seconds until ``check`` holds; fails if it does not within one second."""
+    start = asyncio.get_running_loop().time()
+    while True:
+        if await check():
+            return asyncio.get_running_loop().time() - start
+        assert asyncio.get_running_loop().time() - start < 1.0, "not within 1 s"
+        await asyncio.sleep(0.02)
+
+
+async def test_user_changes_on_one_process_take_effect_on_the_other_within_a_second(
+    tmp_path: Path, cluster_env: dict[str, str], servers: list[Server], http: httpx.AsyncClient
+) -> None:
+    # A long login cache, so only the invalidation can explain a change within a second.
+    a, b = start_two(tmp_path, cluster_env | {"GATEHOUSE_AUTH_CACHE_SECONDS": "3600"}, servers)
+
+    async def gql(server: Server, query: str, **variables: object) -> dict[str, Any]:
+        response = await http.post(
+            f"{server.url}/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": ADMIN},
+        )
+        body: dict[str, Any] = response.json()
+        assert "errors" not in body, body
+        return body
+
+    create = """mutation($u: String!, $p: String!, $perms: [Permission!]!) {
+      createUser(username: $u, password: $p, permissions: $perms) { username } }"""
+    await gql(a, create, u="bob", p="bob-password", perms=["INVENTORY_READ"])
+    assert await _status(http, b, "management/bob", "bob-password") == 200  # cached on b
+
+    await gql(
+        a,
+        'mutation { setUserPassword(username: "bob", password: "bob-second") { username } }',
+    )
+
+    async def old_refused_on_b() -> bool:
+        return await _status(http, b, "management/bob", "bob-password") == 401
+
+    await _within_a_second(old_refused_on_b)
+    assert await _status(http, b, "management/bob", "bob-second") == 200  # cached again
+
+    await gql(
+        a,
+        'mutation { updateUser(username: "bob", permissions: [DEVICE_CONTROL_READ]) { username } }',
+    )
+
+    async def new_permissions_on_b() -> bool:
+        response = await http.post(
+            f"{b.url}/graphql",
+            json={"query": "{ me { permissions } }"},
+            headers={"Authorization": basic("management/bob", "bob-second")},
+        )
+        permissions: list[str] = response.json()["data"]["me"]["permissions"]
+        return permissions == ["DEVICE_CONTROL_READ"]
+
+    await _within_a_second(new_permissions_on_b)
+
+    await gql(a, 'mutation { deleteUser(username: "bob") }')
+
+    async def deleted_on_b() -> bool:
+        return await _status(http, b, "management/bob", "bob-second") == 401
+
+    await _within_a_second(deleted_on_b)

@@ -25,15 +25,23 @@ from graph.graphql.groups import GroupMutations, GroupQueries
 from graph.graphql.options import OptionMutations, OptionQueries
 from graph.graphql.registrations import RegistrationMutations, RegistrationQueries
 from graph.graphql.shared_execution import SharedEventExecution
-from graph.graphql.tenants import TenantMutations, TenantQueries
+from graph.graphql.tenants import TenantMutations
+from graph.graphql.users import UserMutations, UserQueries
 from graph.settings import Settings
 
 Query = merge_types(
-    "Query", (TenantQueries, RegistrationQueries, GroupQueries, OptionQueries, EventQueries)
+    "Query", (UserQueries, RegistrationQueries, GroupQueries, OptionQueries, EventQueries)
 )
 Mutation = merge_types(
     "Mutation",
-    (RegistrationMutations, OptionMutations, GroupMutations, TenantMutations, DeviceMutations),
+    (
+        RegistrationMutations,
+        OptionMutations,
+        GroupMutations,
+        TenantMutations,
+        UserMutations,
+        DeviceMutations,
+    ),
 )
 
 

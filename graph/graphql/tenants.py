@@ -1,4 +1,4 @@
-"""GraphQL for tenants and users: ``me``, ``createTenant``, ``createUser``."""
+"""GraphQL for tenants: ``createTenant``. Users (and ``me``) are in ``graph/graphql/users.py``."""
 
 from __future__ import annotations
 
@@ -7,35 +7,8 @@ import strawberry
 from graph.graphql.context import Info
 from graph.graphql.permissions import can
 from models.tenants import Tenant as TenantRow
-from models.tenants import User as UserRow
 from resolvers import permissions as domain
 from resolvers import tenants
-from resolvers.permissions import Permission
-
-strawberry.enum(Permission, name="Permission")
-
-
-@strawberry.type
-class User:
-    tenant_id: str
-    username: str
-    permissions: list[Permission]
-
-    @classmethod
-    def from_actor(cls, actor: domain.Actor) -> User:
-        return cls(
-            tenant_id=actor.tenant_id,
-            username=actor.username,
-            permissions=sorted(actor.permissions, key=lambda p: p.value),
-        )
-
-    @classmethod
-    def from_model(cls, user: UserRow) -> User:
-        return cls(
-            tenant_id=user.tenant_id,
-            username=user.username,
-            permissions=sorted(domain.parse_permissions(user.permissions), key=lambda p: p.value),
-        )
 
 
 @strawberry.type
@@ -49,24 +22,7 @@ class Tenant:
 
 
 @strawberry.type
-class TenantQueries:
-    @strawberry.field(description="The caller: tenant, username and permissions.")
-    def me(self, info: Info) -> User:
-        return User.from_actor(info.context.caller)
-
-
-@strawberry.type
 class TenantMutations:
-    @strawberry.mutation(
-        permission_classes=[can(domain.Permission.USER_MANAGEMENT_ADMIN)],
-        description="A user in the caller's own tenant.",
-    )
-    async def create_user(
-        self, info: Info, username: str, password: str, permissions: list[Permission]
-    ) -> User:
-        user = await tenants.create_user(info.context.caller, username, password, permissions)
-        return User.from_model(user)
-
     @strawberry.mutation(
         permission_classes=[can(domain.Permission.TENANT_MANAGEMENT_ADMIN)],
         description="Management tenant only: a subtenant and its <id>/admin user, "
