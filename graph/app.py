@@ -15,6 +15,7 @@ from graph.graphql import view
 from graph.http.access import Checks
 from graph.http.addresses import ClientAddresses
 from graph.http.gate import Gatekeeper
+from graph.logs import configure_logging
 from graph.rest import device_credentials, health
 from graph.services import Services
 from graph.settings import Settings
@@ -84,5 +85,10 @@ def create_app(settings: Settings, *, manage_orm: bool = True) -> Starlette:
 
 
 def app_from_env() -> Any:
-    """uvicorn factory (``graph.app:app_from_env``) for ``--workers`` and ``--reload``."""
-    return create_app(Settings.from_env())
+    """uvicorn factory (``graph.app:app_from_env``) for ``--workers`` and ``--reload``.
+
+    Each worker process starts afresh, so it configures its own logging here.
+    """
+    settings = Settings.from_env()
+    configure_logging(settings)
+    return create_app(settings)

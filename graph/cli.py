@@ -14,6 +14,7 @@ import uvicorn
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api.migrate import migrate as apply_migrations
 
+from graph.logs import configure_logging
 from graph.settings import Settings, SettingsError
 from models.config import orm_config
 from resolvers import live
@@ -82,6 +83,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             host=host,
             port=port,
             log_level=log_level,
+            log_config=None,  # graph/logs.py configured logging (and does so in each worker)
             ws_per_message_deflate=False,
         )
     else:
@@ -92,6 +94,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             host=host,
             port=port,
             log_level=log_level,
+            log_config=None,  # graph/logs.py configured logging (and does so in each worker)
             # Events are small JSON messages: compressing each one for each subscriber
             # costs more CPU than the bytes it saves on the wire.
             ws_per_message_deflate=False,
@@ -187,9 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"gatehouse: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings)
     try:
         if args.command == "serve":
             return _serve(args, settings)

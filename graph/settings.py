@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     subscriber_max_lag_seconds: int = Field(default=30, ge=1, le=3600)
     max_subscriptions_per_connection: int = Field(default=20, ge=1, le=1000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["plain", "json"] = "plain"
     #: Proxies whose ``X-Forwarded-For`` is believed (API.md §9.2); none by default.
     trusted_proxies: Networks = ()
     #: Who may call ``/auth/...`` and ``/metrics`` (API.md §6, §9.4).
@@ -100,6 +101,11 @@ class Settings(BaseSettings):
     @classmethod
     def _log_level(cls, value: Any) -> Any:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("trusted_proxies", "internal_networks", mode="before")
     @classmethod

@@ -24,6 +24,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from graph import logs
 from graph.http.access import Access, Caller, Checks, Denied
 from graph.http.addresses import ClientAddresses
 from graph.http.refusals import Refusal
@@ -56,6 +57,7 @@ class Gate:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.setdefault("state", {})
         state.setdefault("request_id", new_request_id())
+        logs.request_id.set(state["request_id"])
         client_address = state["client_address"] = self.keeper.addresses.of(scope)
         if scope["type"] == "http" and self.access is not None and self.refusal is not None:
             caller = Caller(Headers(scope=scope), client_address)

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from graph.logs import PLAIN_FORMAT, GatehouseJsonFormatter, RequestIdFilter
 from models.registrations import Registration
 from models.tenants import User
 from tests.kit.accounts import ADMIN_PASSWORD, BOOTSTRAP_LOGIN, BOOTSTRAP_PASSWORD, bootstrap_client
@@ -79,11 +80,17 @@ def all_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixt
         logger.removeHandler(caplog.handler)
 
 
+JSON_LINES = GatehouseJsonFormatter(timestamp=False)
+PLAIN_LINES = logging.Formatter(PLAIN_FORMAT)
+
+
 def log_text(record: logging.LogRecord) -> str:
-    """Everything a log handler could write out of ``record``."""
+    """Everything a log handler could write out of ``record``, in both log formats too."""
     parts = [str(record.msg), repr(record.args), record.exc_text or ""]
     with contextlib.suppress(TypeError):  # a malformed record must not hide a secret
         parts.append(record.getMessage())
+        RequestIdFilter().filter(record)
+        parts += [JSON_LINES.format(record), PLAIN_LINES.format(record)]
     if record.exc_info and record.exc_info[1] is not None:
         parts.extend(traceback.format_exception(record.exc_info[1]))
     return "\n".join(parts)
