@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import strawberry
 
+from graph.graphql.arguments import given
 from graph.graphql.context import Info
+from graph.graphql.pagination import PageInfo
 from graph.graphql.permissions import can
 from models.tenants import Tenant as TenantRow
 from models.tenants import User as UserRow
 from resolvers import permissions as domain
 from resolvers import tenants
+from resolvers.pagination import CountedPage, encode_cursor
 from resolvers.permissions import Permission
 
 strawberry.enum(Permission, name="Permission")
@@ -49,10 +52,48 @@ class Tenant:
 
 
 @strawberry.type
+class TenantEdge:
+    cursor: str
+    node: Tenant
+
+
+@strawberry.type
+class TenantConnection:
+    edges: list[TenantEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @classmethod
+    def from_page(cls, page: CountedPage[TenantRow]) -> TenantConnection:
+        edges = [
+            TenantEdge(
+                cursor=encode_cursor(tenants.TENANT_CURSOR_KIND, t.id), node=Tenant.from_model(t)
+            )
+            for t in page.items
+        ]
+        return cls(
+            edges=edges,
+            page_info=PageInfo.after([e.cursor for e in edges], page.has_next_page),
+            total_count=page.total_count,
+        )
+
+
+@strawberry.type
 class TenantQueries:
     @strawberry.field(description="The caller: tenant, username and permissions.")
     def me(self, info: Info) -> User:
         return User.from_actor(info.context.caller)
+
+    @strawberry.field(
+        permission_classes=[can(domain.Permission.TENANT_MANAGEMENT_ADMIN)],
+        description="Management tenant only: every tenant of the platform by id, "
+        "the management tenant included.",
+    )
+    async def tenants(
+        self, info: Info, first: int | None = 50, after: str | None = strawberry.UNSET
+    ) -> TenantConnection:
+        page = await tenants.list_tenants(info.context.caller, first, given(after))
+        return TenantConnection.from_page(page)
 
 
 @strawberry.type
