@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
