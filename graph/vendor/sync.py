@@ -6,9 +6,9 @@ are pinned in ``graph/vendor/package.json`` and ``package-lock.json``. To update
 one, change its version there, then::
 
     npm install --prefix graph/vendor --ignore-scripts
-    .venv/bin/python -m graph.vendor.sync
+    python3 graph/vendor/sync.py
 
-CI runs ``npm ci`` and ``python -m graph.vendor.sync --check``, which fails when
+CI runs ``npm ci`` and ``python graph/vendor/sync.py --check``, which fails when
 a committed file differs from the one the lock file installs.
 """
 
@@ -96,7 +96,7 @@ def differences() -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m graph.vendor.sync", description=__doc__)
+    parser = argparse.ArgumentParser(prog="graph/vendor/sync.py", description=__doc__)
     parser.add_argument("--check", action="store_true", help="compare only; exit 1 on a change")
     args = parser.parse_args(argv)
     if not NODE_MODULES.is_dir():

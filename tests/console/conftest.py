@@ -1,7 +1,7 @@
-"""Fixtures of the browser tests: one server and one Chromium per module, a page per test.
+"""Fixtures of the browser tests: one server and one Chromium for them all, a page per test.
 
-Each test works in a tenant of its own (``tenant``), so tests sharing a module's
-server do not see each other's registrations.
+Each test works in a tenant of its own (``tenant``) and a fresh browser profile,
+so tests sharing the server do not see each other's registrations or logins.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from tests.kit.servers import Server, run_env, start_server
 _tenants = itertools.count(1)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def server_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The server's working folder; its database is ``gatehouse.db`` there."""
     return tmp_path_factory.mktemp("console-server")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def server(server_folder: Path) -> Iterator[Server]:
     """A real ``gatehouse serve`` on SQLite in a folder of its own."""
     env = run_env(
@@ -41,7 +41,7 @@ def server(server_folder: Path) -> Iterator[Server]:
     running.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 async def browser() -> AsyncIterator[Browser]:
     async with chromium() as running:
         yield running

@@ -42,7 +42,7 @@ def unavailable(reason: str) -> None:
 
 @asynccontextmanager
 async def chromium() -> AsyncIterator[Browser]:
-    """Debian's Chromium, headless, for one test module."""
+    """Debian's Chromium, headless."""
     if not Path(CHROMIUM).is_file():
         unavailable(f"{CHROMIUM} is missing: apt-get install -y chromium")
     async with async_playwright() as playwright:
