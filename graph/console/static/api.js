@@ -125,7 +125,13 @@ async function everything(connection, query, field) {
 
 export class Api {
   constructor(authorization, { onLoginLost } = {}) {
+    this.onLoginLost = onLoginLost;
     this.connection = new GraphQLConnection(authorization, { onLoginLost });
+  }
+
+  /** The server no longer accepts this login (a websocket closed with 4401, say). */
+  loginLost() {
+    this.onLoginLost?.();
   }
 
   async me() {

@@ -88,8 +88,9 @@ export function registrationsPage({ api, session }) {
     onEvent: applyEvent,
     onState: (name) => (liveState.textContent = LIVE_STATES[name]),
     onFatal: (failure) => {
-      if (failure.code === 4403) showError("Live updates need the DEVICE_CONTROL_READ permission.");
-      else if (failure.code !== 4401) setTimeout(load, NO_CURSOR_RELOAD_MS); // start over
+      if (failure.code === 4401) api.loginLost();
+      else if (failure.code === 4403) showError("Live updates need the DEVICE_CONTROL_READ permission.");
+      else setTimeout(load, NO_CURSOR_RELOAD_MS); // a GraphQL error: start over from a new read
     },
   });
 
