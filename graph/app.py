@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
+from graph.console import surface as console
 from graph.graphql import view
 from graph.http.access import Checks
 from graph.http.addresses import ClientAddresses
@@ -33,6 +34,7 @@ SURFACES: tuple[Callable[[Services], list[BaseRoute]], ...] = (
     view.routes,
     health.routes,
     device_credentials.routes,
+    console.routes,
 )
 
 

@@ -44,6 +44,8 @@ def _banner(settings: Settings, host: str, port: int, generated: list[GeneratedL
     shown_host = "127.0.0.1" if host in wildcard else host
     base = settings.public_url or f"http://{shown_host}:{port}"
     lines = ["", f"Gatehouse is serving on {base}"]
+    if settings.console:
+        lines.append(f"  Console:   {base}/console/  (the operator console; log in there)")
     if settings.graphiql:
         lines.append(f"  GraphiQL:  {base}/graphql  (open it in a browser and log in)")
     else:

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
         ipaddress.ip_network("127.0.0.0/8"),
         ipaddress.ip_network("::1/128"),
     )
+    #: Serve the operator console at ``/console/`` (API.md §7).
+    console: bool = True
 
     @property
     def event_poll_seconds(self) -> float:

@@ -122,6 +122,16 @@ async def latest_seq(tenant_id: str) -> int:
     return int(str(newest[0])) if newest else 0
 
 
+async def newest_cursor(tenant_id: str) -> str | None:
+    """The cursor of the tenant's newest committed event; ``None`` while its log is empty.
+
+    Read before a page of registrations (``RegistrationConnection.eventCursor``),
+    so a client that subscribes ``after`` it misses nothing that the page lacks.
+    """
+    seq = await latest_seq(tenant_id)
+    return event_cursor(tenant_id, seq) if seq else None
+
+
 async def events_after(tenant_id: str, seq: int, limit: int) -> list[RegistrationEvent]:
     """The tenant's events with a larger ``seq``, oldest first, at most ``limit``."""
     return await (
@@ -130,17 +140,27 @@ async def events_after(tenant_id: str, seq: int, limit: int) -> list[Registratio
 
 
 async def list_events(
-    actor: Actor, device_id: str | None, after: str | None, first: int | None
+    actor: Actor,
+    device_id: str | None,
+    after: str | None,
+    first: int | None,
+    *,
+    newest_first: bool = False,
 ) -> Page[RegistrationEvent]:
-    """The tenant's event log (audit trail), oldest first, optionally for one device."""
+    """The tenant's event log (audit trail), optionally for one device.
+
+    Oldest first, or with ``newest_first`` newest first; either way ``after``
+    continues the list in its own order (older events, when newest first).
+    """
     actor.require(Permission.DEVICE_CONTROL_READ)
     size = page_size(first)
     query = RegistrationEvent.filter(tenant_id=actor.tenant_id)
     if device_id is not None:
         query = query.filter(device_id=device_id)
     if after is not None:
-        query = query.filter(seq__gt=parse_event_cursor(actor.tenant_id, after))
-    rows = await query.order_by("seq").limit(size + 1)
+        seq = parse_event_cursor(actor.tenant_id, after)
+        query = query.filter(seq__lt=seq) if newest_first else query.filter(seq__gt=seq)
+    rows = await query.order_by("-seq" if newest_first else "seq").limit(size + 1)
     return Page(items=rows[:size], has_next_page=len(rows) > size)
 
 

@@ -432,6 +432,13 @@ async def remove(actor: Actor, device_id: str) -> str:
 # ---------------------------------------------------------------- queries
 
 
+@dataclass(frozen=True)
+class RegistrationPage(CountedPage[Registration]):
+    #: The cursor of the tenant's newest event, read just before the page (API.md §7);
+    #: ``None`` when not asked for or while the log is empty.
+    event_cursor: str | None = None
+
+
 async def get_registration(actor: Actor, device_id: str) -> Registration | None:
     actor.require(Permission.DEVICE_CONTROL_READ)
     return await Registration.get_or_none(device_id=device_id, tenant_id=actor.tenant_id)
@@ -443,8 +450,14 @@ async def list_registrations(
     group_id: str | None = None,
     first: int | None = None,
     after: str | None = None,
-) -> CountedPage[Registration]:
-    """The tenant's registrations by device id, keyset-paginated, optionally filtered."""
+    *,
+    with_event_cursor: bool = False,
+) -> RegistrationPage:
+    """The tenant's registrations by device id, keyset-paginated, optionally filtered.
+
+    ``with_event_cursor`` also reads the cursor of the tenant's newest event,
+    before the page (see :func:`_page`).
+    """
     actor.require(Permission.DEVICE_CONTROL_READ)
     size = page_size(first)
     query = Registration.filter(tenant_id=actor.tenant_id)
@@ -455,23 +468,41 @@ async def list_registrations(
         if group is None:
             raise NotFound(f"no group with id {group_id[:60]!r}", group_id)
         query = query.filter(group_id=group.id)
-    return await _page(query, size, after)
+    return await _page(query, size, after, actor.tenant_id if with_event_cursor else None)
 
 
 async def list_group_registrations(
-    actor: Actor, group_id: int, first: int | None, after: str | None
-) -> CountedPage[Registration]:
+    actor: Actor,
+    group_id: int,
+    first: int | None,
+    after: str | None,
+    *,
+    with_event_cursor: bool = False,
+) -> RegistrationPage:
     """A group's registrations of every status (the group is already known to be the tenant's)."""
     actor.require(Permission.DEVICE_CONTROL_READ)
     query = Registration.filter(tenant_id=actor.tenant_id, group_id=group_id)
-    return await _page(query, page_size(first), after)
+    tenant = actor.tenant_id if with_event_cursor else None
+    return await _page(query, page_size(first), after, tenant)
 
 
 async def _page(
-    query: QuerySet[Registration], size: int, after: str | None
-) -> CountedPage[Registration]:
+    query: QuerySet[Registration], size: int, after: str | None, event_tenant: str | None
+) -> RegistrationPage:
+    """One page; with ``event_tenant``, that tenant's newest event cursor read first.
+
+    First, never after: an event committed between the two reads is then both
+    in the page and after the cursor (a client applies it twice, harmlessly),
+    instead of in neither.
+    """
+    event_cursor = await events.newest_cursor(event_tenant) if event_tenant else None
     total = await query.count()
     if after is not None:
         query = query.filter(device_id__gt=decode_cursor(CURSOR_KIND, after))
     rows = await query.order_by("device_id").limit(size + 1)
-    return CountedPage(items=rows[:size], has_next_page=len(rows) > size, total_count=total)
+    return RegistrationPage(
+        items=rows[:size],
+        has_next_page=len(rows) > size,
+        total_count=total,
+        event_cursor=event_cursor,
+    )

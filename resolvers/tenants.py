@@ -10,7 +10,8 @@ from tortoise.transactions import in_transaction
 
 from models.tenants import Tenant, User
 from resolvers import validation
-from resolvers.errors import AlreadyExists, InvalidInput
+from resolvers.errors import AlreadyExists, Forbidden, InvalidInput
+from resolvers.pagination import CountedPage, decode_cursor, page_size
 from resolvers.passwords import generate_password, hash_password
 from resolvers.permissions import (
     MANAGEMENT_ADMIN_PERMISSIONS,
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 ADMIN_USERNAME = "admin"
 BOOTSTRAP_USERNAME = "devicebootstrap"
+TENANT_CURSOR_KIND = "tenant"
 
 
 @dataclass(frozen=True)
@@ -100,3 +102,21 @@ async def create_tenant(actor: Actor, tenant_id: str, name: str, admin_password:
         raise AlreadyExists(f"tenant {tenant_id!r} already exists") from None
     log.info("%s created tenant %s", actor.name, tenant_id)
     return tenant
+
+
+async def list_tenants(actor: Actor, first: int | None, after: str | None) -> CountedPage[Tenant]:
+    """Every tenant of the platform by id, management tenant included (API.md §7).
+
+    Only a management-tenant user with TENANT_MANAGEMENT_ADMIN may list them: the
+    console's "Tenant" select for registering into a subtenant.
+    """
+    actor.require(Permission.TENANT_MANAGEMENT_ADMIN)
+    if not actor.is_management:
+        raise Forbidden("only the management tenant can list tenants")
+    size = page_size(first)
+    query = Tenant.all()
+    total = await query.count()
+    if after is not None:
+        query = query.filter(id__gt=decode_cursor(TENANT_CURSOR_KIND, after))
+    rows = await query.order_by("id").limit(size + 1)
+    return CountedPage(items=rows[:size], has_next_page=len(rows) > size, total_count=total)

@@ -27,6 +27,8 @@ def test_first_start_prints_graphiql_and_working_logins(
     server = start_server(tmp_path, run_env())
     serve.append(server)
     assert f"GraphiQL:  {server.url}/graphql" in server.banner
+    assert f"Console:   {server.url}/console/" in server.banner
+    assert httpx.get(f"{server.url}/").headers["location"] == "/console/"
     password = server.password_of("management/admin")
     assert (tmp_path / "gatehouse.db").exists()
 

@@ -8,6 +8,7 @@ import dataclasses
 import logging
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from starlette.websockets import WebSocket
@@ -112,9 +113,18 @@ class EventQueries:
         device_id: strawberry.ID | None = strawberry.UNSET,
         after: str | None = strawberry.UNSET,
         first: int | None = 50,
+        newest_first: Annotated[
+            bool,
+            strawberry.argument(
+                description="Newest first (the audit log's order); `after` then continues "
+                "with older events."
+            ),
+        ] = False,
     ) -> RegistrationEventConnection:
         actor = info.context.caller
-        page = await events.list_events(actor, given(device_id), given(after), first)
+        page = await events.list_events(
+            actor, given(device_id), given(after), first, newest_first=newest_first
+        )
         current = await events.current_registrations(actor.tenant_id, page.items)
         return RegistrationEventConnection.from_page(
             page, {k: Registration.from_model(v) for k, v in current.items()}

@@ -9,6 +9,7 @@ from graph.graphql.context import Info
 from graph.graphql.pagination import PageInfo
 from graph.graphql.permissions import can
 from graph.graphql.registrations import RegistrationConnection
+from graph.graphql.selections import selects
 from models.groups import Group as GroupRow
 from resolvers import groups, registrations
 from resolvers.pagination import CountedPage, encode_cursor
@@ -36,7 +37,11 @@ class Group:
         self, info: Info, first: int | None = strawberry.UNSET, after: str | None = strawberry.UNSET
     ) -> RegistrationConnection:
         page = await registrations.list_group_registrations(
-            info.context.caller, int(self.id), given(first), given(after)
+            info.context.caller,
+            int(self.id),
+            given(first),
+            given(after),
+            with_event_cursor=selects(info, "eventCursor"),
         )
         return await RegistrationConnection.from_page(page, info)
 

@@ -12,11 +12,12 @@ from graph.graphql.context import Info
 from graph.graphql.pagination import PageInfo
 from graph.graphql.permissions import can
 from graph.graphql.problems import Problem
+from graph.graphql.selections import selects
 from models.groups import Group as GroupRow
 from models.registrations import Registration as RegistrationRow
 from models.registrations import RegistrationStatus
 from resolvers import errors, registrations
-from resolvers.pagination import CountedPage, encode_cursor
+from resolvers.pagination import encode_cursor
 from resolvers.permissions import Permission
 
 if TYPE_CHECKING:
@@ -93,10 +94,16 @@ class RegistrationConnection:
     edges: list[RegistrationEdge]
     page_info: PageInfo
     total_count: int
+    event_cursor: str | None = strawberry.field(
+        default=None,
+        description="The cursor of the tenant's newest event as of this page's read (taken "
+        "just before it; null while the log is empty): subscribe to `registrationEvents` "
+        "with `after: eventCursor` to miss nothing that happened since.",
+    )
 
     @classmethod
     async def from_page(
-        cls, page: CountedPage[RegistrationRow], info: Info
+        cls, page: registrations.RegistrationPage, info: Info
     ) -> RegistrationConnection:
         groups = await preload_groups(page.items, info)
         edges = [
@@ -110,6 +117,7 @@ class RegistrationConnection:
             edges=edges,
             page_info=PageInfo.after([e.cursor for e in edges], page.has_next_page),
             total_count=page.total_count,
+            event_cursor=page.event_cursor,
         )
 
 
@@ -266,7 +274,12 @@ class RegistrationQueries:
         after: str | None = strawberry.UNSET,
     ) -> RegistrationConnection:
         page = await registrations.list_registrations(
-            info.context.caller, given(status), given(group_id), first, given(after)
+            info.context.caller,
+            given(status),
+            given(group_id),
+            first,
+            given(after),
+            with_event_cursor=selects(info, "eventCursor"),
         )
         return await RegistrationConnection.from_page(page, info)
 

@@ -25,12 +25,20 @@ from graph.graphql.groups import GroupMutations, GroupQueries
 from graph.graphql.options import OptionMutations, OptionQueries
 from graph.graphql.registrations import RegistrationMutations, RegistrationQueries
 from graph.graphql.shared_execution import SharedEventExecution
-from graph.graphql.tenants import TenantMutations
+from graph.graphql.tenants import TenantMutations, TenantQueries
 from graph.graphql.users import UserMutations, UserQueries
 from graph.settings import Settings
 
 Query = merge_types(
-    "Query", (UserQueries, RegistrationQueries, GroupQueries, OptionQueries, EventQueries)
+    "Query",
+    (
+        UserQueries,
+        TenantQueries,
+        RegistrationQueries,
+        GroupQueries,
+        OptionQueries,
+        EventQueries,
+    ),
 )
 Mutation = merge_types(
     "Mutation",

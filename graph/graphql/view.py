@@ -12,6 +12,7 @@ from strawberry.asgi import GraphQL
 from strawberry.types.unset import UnsetType
 
 from graph.graphql.context import Context
+from graph.graphql.graphiql import GraphiQLPage
 from graph.graphql.schema import build_schema
 from graph.graphql.shared_execution import SharedJson
 from graph.graphql.websockets import TransportWSHandler, authenticate_websocket
@@ -26,7 +27,9 @@ from resolvers.auth import Authenticator
 class GatehouseGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
 
-    def __init__(self, settings: Settings, authenticator: Authenticator) -> None:
+    def __init__(
+        self, settings: Settings, authenticator: Authenticator, graphiql: GraphiQLPage | None
+    ) -> None:
         super().__init__(
             build_schema(settings),
             graphql_ide="graphiql" if settings.graphiql else None,
@@ -38,6 +41,12 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         self.settings = settings
         self.authenticator = authenticator
         self.shared_json = SharedJson()
+        self.graphiql = graphiql
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Our own page, whose scripts and styles Gatehouse serves (no CDN).
+        assert self.graphiql is not None
+        return self.graphiql.response()
 
     def encode_json(self, data: object) -> str | bytes:
         # Websocket messages: a subscription result shared by many subscribers is
@@ -67,10 +76,14 @@ class GatehouseGraphQL(GraphQL[Context, None]):
 
 def routes(services: Services) -> list[BaseRoute]:
     """``/graphql``: any valid login over HTTP (each field checks its permission)."""
-    view = GatehouseGraphQL(services.settings, services.authenticator)
-    return [
+    graphiql = GraphiQLPage() if services.settings.graphiql else None
+    view = GatehouseGraphQL(services.settings, services.authenticator, graphiql)
+    routes = [
         services.gate.route(
             "/graphql", view, access=UserLogin(), refusal=GRAPHQL, methods=["GET", "POST"]
         ),
         services.gate.websocket_route("/graphql", view),
     ]
+    if graphiql is not None:
+        routes.append(graphiql.assets.route(services.gate))  # public: static files only
+    return routes

@@ -96,3 +96,33 @@ async def test_reading_the_log_needs_device_control_read(admin: GraphQLClient) -
     body = await inventory_only(EVENTS)
     assert error_codes(body) == ["FORBIDDEN"]
     assert body["data"] is None
+
+
+NEWEST_FIRST = """
+query($deviceId: ID, $after: String, $first: Int) {
+  events(deviceId: $deviceId, after: $after, first: $first, newestFirst: true) {
+    edges { cursor node { kind id } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+async def test_newest_first_pages_back_through_the_log_for_the_audit_view(
+    http: httpx.AsyncClient, admin: GraphQLClient
+) -> None:
+    await pending(http, admin, "new-1")
+    await pending(http, admin, "new-2")
+    await accept(admin, "new-1")
+    oldest_first = [(e["node"]["kind"], e["node"]["id"]) for e in (await events(admin))["edges"]]
+    seen: list[tuple[str, str]] = []
+    after = None
+    while True:
+        page = (await admin.data(NEWEST_FIRST, after=after, first=2))["events"]
+        seen += [(e["node"]["kind"], e["node"]["id"]) for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == oldest_first[::-1]
+    assert seen[0] == ("ACCEPTED", "new-1")
+    one = (await admin.data(NEWEST_FIRST, deviceId="new-2"))["events"]
+    assert [e["node"]["kind"] for e in one["edges"]] == ["CONNECTED", "REGISTERED"]

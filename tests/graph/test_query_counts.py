@@ -102,3 +102,14 @@ async def test_repeated_poll_of_a_pending_device_reads_one_row_and_writes_nothin
         assert (await poll(http, "poller")).status_code == 404
     assert sql.writes() == []
     assert len(sql.statements) == 5
+
+
+async def test_event_cursor_costs_one_statement_and_only_when_asked_for(
+    admin: GraphQLClient, sql: StatementLog
+) -> None:
+    await register_in_groups(admin, "cursor", 20)
+    without = await count_statements(sql, admin, LIST, first=500)
+    with_cursor = LIST.replace("totalCount", "totalCount eventCursor")
+    assert await count_statements(sql, admin, with_cursor, first=500) == without + 1
+    await register_in_groups(admin, "cursor-more", 200)
+    assert await count_statements(sql, admin, with_cursor, first=500) == without + 1
