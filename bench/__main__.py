@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from bench import fanout, scenarios
+from bench import bulk, fanout, scenarios
 from bench.processes import basic, run_env, start_server
 
 ADMIN_PASSWORD = "bench-admin-password"
@@ -66,6 +66,18 @@ def scenario_table(rows: list[scenarios.Row]) -> str:
     return "\n".join(lines)
 
 
+async def bulk_paths(cwd: Path, database_url: str, env: dict[str, str]) -> list[scenarios.Row]:
+    """The bulk registration benchmark alone (``--only bulk``)."""
+    quiet = env | {"GATEHOUSE_DATABASE_URL": database_url, "GATEHOUSE_LOG_LEVEL": "WARNING"}
+    server = start_server(cwd, quiet, startup_line=None)
+    db = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
+    try:
+        return await bulk.register_csv(server, db, basic("admin", ADMIN_PASSWORD))
+    finally:
+        await db.close()
+        server.stop()
+
+
 async def request_paths(cwd: Path, database_url: str, env: dict[str, str]) -> list[scenarios.Row]:
     wrk = scenarios.ensure_wrk()
     admin = basic("admin", ADMIN_PASSWORD)
@@ -81,6 +93,7 @@ async def request_paths(cwd: Path, database_url: str, env: dict[str, str]) -> li
             await scenarios.list_page(server, baseline, admin),
             await scenarios.accept_all(server, db, admin),
             await scenarios.register_many(server, db, admin),
+            *await bulk.register_csv(server, db, admin),
         ]
     finally:
         await db.close()
@@ -112,7 +125,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="status changes to deliver")
     parser.add_argument("--output", default="bench/results/bench.json")
     parser.add_argument(
-        "--only", choices=["paths", "fanout"], help="run one group of benchmarks only"
+        "--only", choices=["paths", "fanout", "bulk"], help="run one group of benchmarks only"
     )
     args = parser.parse_args()
 
@@ -124,7 +137,10 @@ def main() -> None:
     rows: list[scenarios.Row] = []
     results: list[fanout.Result] = []
     with tempfile.TemporaryDirectory() as cwd:
-        if args.only != "paths":
+        if args.only == "bulk":
+            rows = asyncio.run(bulk_paths(Path(cwd), database_url, env))
+            print(scenario_table(rows), flush=True)
+        elif args.only != "paths":
             results = asyncio.run(
                 fanout.run(
                     Path(cwd),
@@ -140,7 +156,7 @@ def main() -> None:
             print(table(results), flush=True)
             for line in verdicts(results):
                 print(line)
-        if args.only != "fanout":
+        if args.only not in ("fanout", "bulk"):
             database_url = asyncio.run(fresh_database(args.database_url))
             rows = asyncio.run(request_paths(Path(cwd), database_url, env))
             print()

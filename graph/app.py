@@ -17,7 +17,13 @@ from graph.http.access import Checks
 from graph.http.addresses import ClientAddresses
 from graph.http.gate import Gatekeeper
 from graph.logs import configure_logging
-from graph.rest import device_credentials, health
+from graph.rest import (
+    bulk_registration,
+    device_credentials,
+    health,
+    new_device_requests,
+    tenant_options,
+)
 from graph.services import Services
 from graph.settings import Settings
 from models.config import orm_config
@@ -35,6 +41,9 @@ SURFACES: tuple[Callable[[Services], list[BaseRoute]], ...] = (
     health.routes,
     device_credentials.routes,
     console.routes,
+    new_device_requests.routes,
+    tenant_options.routes,
+    bulk_registration.routes,
 )
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from models.options import TenantOption
 from resolvers import known_options
 from resolvers.known_options import MAX_FAILED_ATTEMPTS, SECURITY_TOKEN_POLICY, KnownOption
+from resolvers.page_numbers import NumberedPage, PageRequest, numbered_page
 from resolvers.permissions import Actor, Permission
 from resolvers.token_policy import DEFAULT_POLICY, SecurityTokenPolicy
 
@@ -39,13 +41,53 @@ async def set_option(actor: Actor, category: str, key: str, value: str) -> Tenan
     match = TenantOption.filter(tenant_id=actor.tenant_id, category=category, key=key)
     if not await match.update(value=value, updated_at=datetime.now(UTC)):
         try:
-            return await TenantOption.create(
-                tenant_id=actor.tenant_id, category=category, key=key, value=value
-            )
+            # Its own (nested: savepoint) transaction, so a lost race leaves the caller's usable.
+            async with in_transaction():
+                return await TenantOption.create(
+                    tenant_id=actor.tenant_id, category=category, key=key, value=value
+                )
         except IntegrityError:
             # A concurrent call inserted it first; last writer wins, as with updates.
             await match.update(value=value, updated_at=datetime.now(UTC))
     return await match.get()
+
+
+async def option_page(
+    actor: Actor, request: PageRequest, category: str | None = None
+) -> NumberedPage[TenantOption]:
+    """A numbered page of the tenant's options by category and key (``GET /tenant/options``)."""
+    actor.require(Permission.OPTION_MANAGEMENT_READ)
+    query = TenantOption.filter(tenant_id=actor.tenant_id)
+    if category is not None:
+        query = query.filter(category=category)
+    return await numbered_page(query.order_by("category", "key"), request)
+
+
+async def set_category(actor: Actor, category: str, values: dict[str, str]) -> list[TenantOption]:
+    """Store several options of one category, all or nothing; returns the whole category.
+
+    Every value is checked against the option table before anything is written,
+    so one refused value (``InvalidOption``) leaves every option as it was.
+    """
+    actor.require(Permission.OPTION_MANAGEMENT_ADMIN)
+    for key, value in values.items():
+        known_options.check_option(category, key, value)
+    async with in_transaction():
+        for key, value in values.items():
+            await set_option(actor, category, key, value)
+    return await list_options(actor, category)
+
+
+async def delete_option(actor: Actor, category: str, key: str) -> bool:
+    """Delete an option of the caller's tenant; ``False`` when there was none.
+
+    A deleted known option falls back to its default (the table's ``default``).
+    """
+    actor.require(Permission.OPTION_MANAGEMENT_ADMIN)
+    deleted = await TenantOption.filter(
+        tenant_id=actor.tenant_id, category=category, key=key
+    ).delete()
+    return bool(deleted)
 
 
 async def security_token_policy(actor: Actor) -> SecurityTokenPolicy:

@@ -32,6 +32,7 @@ from resolvers.errors import (
     SecurityTokenMismatch,
 )
 from resolvers.groups import find_group, parse_group_id
+from resolvers.page_numbers import NumberedPage, PageRequest, numbered_page
 from resolvers.pagination import CountedPage, decode_cursor, page_size
 from resolvers.permissions import Actor, Permission
 from resolvers.token_policy import Check, accept_check, accepted_without_token
@@ -506,3 +507,10 @@ async def _page(
         total_count=total,
         event_cursor=event_cursor,
     )
+
+
+async def registration_page(actor: Actor, request: PageRequest) -> NumberedPage[Registration]:
+    """A numbered page of the tenant's registrations by device id (Cumulocity's paging, §8.1)."""
+    actor.require(Permission.DEVICE_CONTROL_READ)
+    query = Registration.filter(tenant_id=actor.tenant_id).order_by("device_id")
+    return await numbered_page(query, request)

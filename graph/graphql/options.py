@@ -74,3 +74,11 @@ class OptionMutations:
         except errors.InvalidOption as error:
             return InvalidOption.from_error(error)
         return TenantOption.from_model(option)
+
+    @strawberry.mutation(
+        permission_classes=[can(Permission.OPTION_MANAGEMENT_ADMIN)],
+        description="Delete an option of the caller's tenant; true when there was one. "
+        "A known option then holds its default again.",
+    )
+    async def delete_tenant_option(self, info: Info, category: str, key: str) -> bool:
+        return await options.delete_option(info.context.caller, category, key)

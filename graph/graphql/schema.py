@@ -18,13 +18,14 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from graph.graphql.bulk import BulkMutations
+from graph.graphql.compiled_lists import CompiledListExecution
 from graph.graphql.devices import DeviceMutations
 from graph.graphql.errors import ClientErrors, log_errors
 from graph.graphql.events import EventQueries, Subscription
 from graph.graphql.groups import GroupMutations, GroupQueries
 from graph.graphql.options import OptionMutations, OptionQueries
 from graph.graphql.registrations import RegistrationMutations, RegistrationQueries
-from graph.graphql.shared_execution import SharedEventExecution
 from graph.graphql.tenants import TenantMutations, TenantQueries
 from graph.graphql.users import UserMutations, UserQueries
 from graph.settings import Settings
@@ -49,6 +50,7 @@ Mutation = merge_types(
         TenantMutations,
         UserMutations,
         DeviceMutations,
+        BulkMutations,
     ),
 )
 
@@ -80,7 +82,7 @@ def build_schema(settings: Settings | None = None) -> GatehouseSchema:
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True),
-        execution_context_class=SharedEventExecution,
+        execution_context_class=CompiledListExecution,
     )
 
 

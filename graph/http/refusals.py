@@ -70,9 +70,10 @@ class CumulocityRefusal:
         Reason.FORBIDDEN: "security/Forbidden",
         Reason.NOT_INTERNAL: "security/Forbidden",
     }
+    INFO = "see the Gatehouse README, section 'Cumulocity REST for operators'"
 
     def response(self, denied: Denied, caller: Caller) -> Response:
-        body = {"error": self.ERRORS[denied.reason], "message": denied.message}
+        body = {"error": self.ERRORS[denied.reason], "message": denied.message, "info": self.INFO}
         return _challenge(JSONResponse(body, status_code=_STATUS[denied.reason]), denied, caller)
 
 

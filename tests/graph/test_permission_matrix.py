@@ -53,6 +53,16 @@ OPERATIONS = [
         'mutation { createTenant(id: "newco", name: "NewCo", adminPassword: "newco-password") '
         "{ id } }",
     ),
+    Operation(
+        "deleteTenantOption",
+        "OPTION_MANAGEMENT_ADMIN",
+        'mutation { deleteTenantOption(category: "app", key: "colour") }',
+    ),
+    Operation(
+        "registerCsv",
+        "DEVICE_CONTROL_ADMIN",
+        'mutation { registerCsv(csv: "ID\\nSN-matrix") { created failed } }',
+    ),
 ]
 
 
