@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from bench import fanout, scenarios
+from bench import callbacks, fanout, scenarios
 from bench.processes import basic, run_env, start_server
 
 ADMIN_PASSWORD = "bench-admin-password"
@@ -66,6 +66,30 @@ def scenario_table(rows: list[scenarios.Row]) -> str:
     return "\n".join(lines)
 
 
+async def callback_checks(cwd: Path, database_url: str, env: dict[str, str]) -> list[scenarios.Row]:
+    """The broker callbacks (``bench/callbacks.py``) beside their raw-driver baseline."""
+    wrk = scenarios.ensure_wrk()
+    quiet = env | {"GATEHOUSE_DATABASE_URL": database_url, "GATEHOUSE_LOG_LEVEL": "WARNING"}
+    server = start_server(cwd, quiet, startup_line=None)
+    uncached = start_server(
+        cwd, quiet | {"GATEHOUSE_DEVICE_AUTH_CACHE_SECONDS": "0"}, startup_line=None
+    )
+    baseline = fanout.start_baseline(cwd, database_url)
+    try:
+        return await callbacks.run(
+            wrk,
+            server,
+            uncached,
+            baseline,
+            basic("admin", ADMIN_PASSWORD),
+            basic("devicebootstrap", BOOTSTRAP_PASSWORD),
+        )
+    finally:
+        baseline.stop()
+        uncached.stop()
+        server.stop()
+
+
 async def request_paths(cwd: Path, database_url: str, env: dict[str, str]) -> list[scenarios.Row]:
     wrk = scenarios.ensure_wrk()
     admin = basic("admin", ADMIN_PASSWORD)
@@ -112,7 +136,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="status changes to deliver")
     parser.add_argument("--output", default="bench/results/bench.json")
     parser.add_argument(
-        "--only", choices=["paths", "fanout"], help="run one group of benchmarks only"
+        "--only",
+        choices=["paths", "fanout", "callbacks"],
+        help="run one group of benchmarks only",
     )
     args = parser.parse_args()
 
@@ -124,7 +150,7 @@ def main() -> None:
     rows: list[scenarios.Row] = []
     results: list[fanout.Result] = []
     with tempfile.TemporaryDirectory() as cwd:
-        if args.only != "paths":
+        if args.only in (None, "fanout"):
             results = asyncio.run(
                 fanout.run(
                     Path(cwd),
@@ -140,11 +166,17 @@ def main() -> None:
             print(table(results), flush=True)
             for line in verdicts(results):
                 print(line)
-        if args.only != "fanout":
+        if args.only in (None, "paths"):
             database_url = asyncio.run(fresh_database(args.database_url))
             rows = asyncio.run(request_paths(Path(cwd), database_url, env))
             print()
             print(scenario_table(rows), flush=True)
+        if args.only in (None, "callbacks"):
+            database_url = asyncio.run(fresh_database(args.database_url))
+            checks = asyncio.run(callback_checks(Path(cwd), database_url, env))
+            rows.extend(checks)
+            print()
+            print(scenario_table(checks), flush=True)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     report = {
