@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from tests.kit.accounts import ALL_PERMISSIONS, make_tenant, make_user
@@ -120,3 +122,15 @@ async def test_reset_needs_device_control_admin(
     assert error_codes(body) == ["FORBIDDEN"]
     assert body["data"] is None
     assert await rabbitmq_user(http, "device_SN-1", issued["password"]) == "allow"
+
+
+async def test_concurrent_resets_reset_once(
+    db: str, http: httpx.AsyncClient, admin: GraphQLClient
+) -> None:
+    await issue(http, admin, "SN-1")
+    results = await asyncio.gather(*(reset(admin, "SN-1") for _ in range(6)))
+    kinds = sorted(r["__typename"] for r in results)
+    assert kinds == ["InvalidStatus"] * 5 + ["Registration"]
+    assert (await event_kinds("SN-1")).count("CREDENTIALS_RESET") == 1
+    collected = await asyncio.gather(*(poll(http, "SN-1") for _ in range(6)))
+    assert sorted(r.status_code for r in collected) == [201] + [404] * 5
