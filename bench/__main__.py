@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from bench import bulk, fanout, scenarios
+from bench import bulk, callbacks, fanout, scenarios
 from bench.processes import basic, run_env, start_server
 
 ADMIN_PASSWORD = "bench-admin-password"
@@ -75,6 +75,29 @@ async def bulk_paths(cwd: Path, database_url: str, env: dict[str, str]) -> list[
         return await bulk.register_csv(server, db, basic("admin", ADMIN_PASSWORD))
     finally:
         await db.close()
+
+
+async def callback_checks(cwd: Path, database_url: str, env: dict[str, str]) -> list[scenarios.Row]:
+    """The broker callbacks (``bench/callbacks.py``) beside their raw-driver baseline."""
+    wrk = scenarios.ensure_wrk()
+    quiet = env | {"GATEHOUSE_DATABASE_URL": database_url, "GATEHOUSE_LOG_LEVEL": "WARNING"}
+    server = start_server(cwd, quiet, startup_line=None)
+    uncached = start_server(
+        cwd, quiet | {"GATEHOUSE_DEVICE_AUTH_CACHE_SECONDS": "0"}, startup_line=None
+    )
+    baseline = fanout.start_baseline(cwd, database_url)
+    try:
+        return await callbacks.run(
+            wrk,
+            server,
+            uncached,
+            baseline,
+            basic("admin", ADMIN_PASSWORD),
+            basic("devicebootstrap", BOOTSTRAP_PASSWORD),
+        )
+    finally:
+        baseline.stop()
+        uncached.stop()
         server.stop()
 
 
@@ -125,7 +148,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="status changes to deliver")
     parser.add_argument("--output", default="bench/results/bench.json")
     parser.add_argument(
-        "--only", choices=["paths", "fanout", "bulk"], help="run one group of benchmarks only"
+        "--only",
+        choices=["paths", "fanout", "callbacks", "bulk"],
+        help="run one group of benchmarks only",
     )
     args = parser.parse_args()
 
@@ -137,10 +162,7 @@ def main() -> None:
     rows: list[scenarios.Row] = []
     results: list[fanout.Result] = []
     with tempfile.TemporaryDirectory() as cwd:
-        if args.only == "bulk":
-            rows = asyncio.run(bulk_paths(Path(cwd), database_url, env))
-            print(scenario_table(rows), flush=True)
-        elif args.only != "paths":
+        if args.only in (None, "fanout"):
             results = asyncio.run(
                 fanout.run(
                     Path(cwd),
@@ -156,11 +178,23 @@ def main() -> None:
             print(table(results), flush=True)
             for line in verdicts(results):
                 print(line)
-        if args.only not in ("fanout", "bulk"):
+        if args.only in (None, "paths"):
             database_url = asyncio.run(fresh_database(args.database_url))
             rows = asyncio.run(request_paths(Path(cwd), database_url, env))
             print()
             print(scenario_table(rows), flush=True)
+        if args.only in (None, "callbacks"):
+            database_url = asyncio.run(fresh_database(args.database_url))
+            checks = asyncio.run(callback_checks(Path(cwd), database_url, env))
+            rows.extend(checks)
+            print()
+            print(scenario_table(checks), flush=True)
+        if args.only in (None, "bulk"):
+            database_url = asyncio.run(fresh_database(args.database_url))
+            bulk_rows = asyncio.run(bulk_paths(Path(cwd), database_url, env))
+            rows.extend(bulk_rows)
+            print()
+            print(scenario_table(bulk_rows), flush=True)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     report = {

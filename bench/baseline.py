@@ -7,6 +7,8 @@
   404 (device poll baseline).
 - ``GET /registrations`` fetches 500 registrations with the raw driver and
   serializes them to the JSON Gatehouse answers (list baseline).
+- ``POST /check`` reads a device login from a form body, runs the indexed
+  SELECT of its password digest and compares SHA-256 digests (callback baseline).
 
 The database comes from ``BENCH_DATABASE_URL`` (only the fan-out baseline works
 without one).
@@ -14,11 +16,14 @@ without one).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import parse_qs
 
 import asyncpg
 from starlette.applications import Starlette
@@ -104,6 +109,21 @@ async def registrations(request: Request) -> Response:
     return Response(json.dumps(body), media_type="application/json")
 
 
+async def check(request: Request) -> Response:
+    """A device login check: one indexed SELECT and a SHA-256 digest comparison (callbacks)."""
+    assert pool is not None
+    form = parse_qs((await request.body()).decode())
+    username, password = form["username"][0], form["password"][0]
+    row = await pool.fetchrow(
+        "SELECT device_password_hash FROM registrations WHERE device_id = $1 "
+        "AND status = 'ACCEPTED' AND credentials_delivered_at IS NOT NULL",
+        username.removeprefix("device_"),
+    )
+    digest = hashlib.sha256(password.encode()).hexdigest()
+    allowed = row is not None and hmac.compare_digest(digest, row["device_password_hash"])
+    return Response("allow" if allowed else "deny", media_type="text/plain")
+
+
 async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
@@ -125,6 +145,7 @@ app = Starlette(
         Route("/broadcast", broadcast, methods=["POST"]),
         Route("/poll", poll, methods=["POST"]),
         Route("/registrations", registrations),
+        Route("/check", check, methods=["POST"]),
         Route("/health", health),
     ],
     lifespan=lifespan,

@@ -11,9 +11,11 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
+from graph.callbacks import emqx, gateway, mosquitto, rabbitmq
 from graph.console import surface as console
 from graph.graphql import view
 from graph.http.access import Checks
+from graph.http.access_log import hide_callback_queries
 from graph.http.addresses import ClientAddresses
 from graph.http.gate import Gatekeeper
 from graph.logs import configure_logging
@@ -27,9 +29,11 @@ from graph.rest import (
 from graph.services import Services
 from graph.settings import Settings
 from models.config import orm_config
-from resolvers import live
+from resolvers import device_logins, live
 from resolvers.auth import Authenticator
 from resolvers.brokers import broker_for
+from resolvers.device_auth import DeviceRules
+from resolvers.device_logins import DeviceLogins
 from resolvers.live import EventHub
 from resolvers.users import LOGIN_TOPIC
 
@@ -44,6 +48,10 @@ SURFACES: tuple[Callable[[Services], list[BaseRoute]], ...] = (
     new_device_requests.routes,
     tenant_options.routes,
     bulk_registration.routes,
+    rabbitmq.routes,
+    emqx.routes,
+    mosquitto.routes,
+    gateway.routes,
 )
 
 
@@ -56,11 +64,23 @@ def build_services(settings: Settings) -> Services:
         max_lag=settings.subscriber_max_lag_seconds,
     )
     hub.on_invalidate(LOGIN_TOPIC, authenticator.forget)
+    devices = DeviceLogins(
+        DeviceRules(
+            topic_prefix=settings.device_topic_prefix,
+            client_id=settings.mqtt_client_id,
+            vhost=settings.rabbitmq_vhost,
+            exchange=settings.rabbitmq_exchange,
+        ),
+        ttl=settings.device_auth_cache_seconds,
+    )
+    hub.on_invalidate(device_logins.TOPIC, devices.forget)
     gate = Gatekeeper(
-        Checks(authenticator, settings.internal_networks),
+        Checks(authenticator, settings.internal_networks, devices),
         ClientAddresses(settings.trusted_proxies),
     )
-    return Services(settings=settings, authenticator=authenticator, hub=hub, gate=gate)
+    return Services(
+        settings=settings, authenticator=authenticator, hub=hub, gate=gate, device_logins=devices
+    )
 
 
 def create_app(settings: Settings, *, manage_orm: bool = True) -> Starlette:
@@ -69,6 +89,7 @@ def create_app(settings: Settings, *, manage_orm: bool = True) -> Starlette:
     Tests that set up the ORM themselves pass ``manage_orm=False``.
     """
     services = build_services(settings)
+    hide_callback_queries()
     hub = services.hub
     live.install(hub)
 

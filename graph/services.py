@@ -1,4 +1,4 @@
-"""What one app's surfaces share: settings, the login cache, the event hub, the gatekeeper.
+"""What one app's surfaces share: settings, the login caches, the event hub, the gatekeeper.
 
 ``create_app`` builds one :class:`Services` and hands it to every surface's
 ``routes(services)``; nothing here is process-global.
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from graph.http.gate import Gatekeeper
 from graph.settings import Settings
 from resolvers.auth import Authenticator
+from resolvers.device_logins import DeviceLogins
 from resolvers.live import EventHub
 
 
@@ -20,3 +21,5 @@ class Services:
     authenticator: Authenticator
     hub: EventHub
     gate: Gatekeeper
+    #: Answers the brokers' and gateways' device callbacks (API.md §6).
+    device_logins: DeviceLogins

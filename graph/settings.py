@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
+from resolvers import topics
+
 DEFAULT_DATABASE_URL = "sqlite://gatehouse.db"
 ENV_PREFIX = "GATEHOUSE_"
 
@@ -73,6 +75,12 @@ class Settings(BaseSettings):
     )
     #: Serve the operator console at ``/console/`` (API.md §7).
     console: bool = True
+    #: What a device's credentials open on brokers and gateways (API.md §6).
+    device_topic_prefix: str = "devices/{id}"
+    mqtt_client_id: str = "{id}"
+    rabbitmq_vhost: str = Field(default="/", min_length=1)
+    rabbitmq_exchange: str = Field(default="amq.topic", min_length=1)
+    device_auth_cache_seconds: int = Field(default=30, ge=0, le=3600)
 
     @property
     def event_poll_seconds(self) -> float:
@@ -108,6 +116,22 @@ class Settings(BaseSettings):
     @classmethod
     def _log_format(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("device_topic_prefix")
+    @classmethod
+    def _device_topic_prefix(cls, value: str) -> str:
+        problem = topics.prefix_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("mqtt_client_id")
+    @classmethod
+    def _mqtt_client_id(cls, value: str) -> str:
+        problem = topics.client_id_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     @field_validator("trusted_proxies", "internal_networks", mode="before")
     @classmethod

@@ -19,6 +19,7 @@ class RegistrationEventKind(enum.Enum):
     BLOCKED = "BLOCKED"
     CREDENTIALS_DELIVERED = "CREDENTIALS_DELIVERED"
     REMOVED = "REMOVED"
+    CREDENTIALS_RESET = "CREDENTIALS_RESET"
 
 
 class RegistrationEvent(Model):

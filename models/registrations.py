@@ -49,6 +49,9 @@ class Registration(Model):
     credentials_delivered_at = fields.DatetimeField(null=True)
     device_username = fields.CharField(max_length=300, null=True)
     device_password_hash = fields.CharField(max_length=64, null=True)
+    # The last time a broker or gateway callback accepted the device's credentials,
+    # written at most once a minute (``resolvers/device_logins.py``).
+    last_authenticated_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "registrations"

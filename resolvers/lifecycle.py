@@ -16,6 +16,7 @@ The table, read as sentences:
 - REJECT_TOKEN: PENDING_ACCEPTANCE → itself (a failed attempt below the limit), TOKEN_REJECTED
 - BLOCK: PENDING_ACCEPTANCE → BLOCKED (the failed attempt that reaches the limit), BLOCKED
 - DELIVER: ACCEPTED → itself, credentials collected, CREDENTIALS_DELIVERED
+- RESET_CREDENTIALS: ACCEPTED → itself, delivered credentials revoked (§6.5), CREDENTIALS_RESET
 - REMOVE: any status → (none), event REMOVED
 """
 
@@ -68,6 +69,9 @@ REJECT_TOKEN = _t(
 )
 BLOCK = _t("block after failed attempts", {Status.PENDING_ACCEPTANCE}, Status.BLOCKED, Kind.BLOCKED)
 DELIVER = _t("deliver credentials", {Status.ACCEPTED}, Status.ACCEPTED, Kind.CREDENTIALS_DELIVERED)
+RESET_CREDENTIALS = _t(
+    "reset credentials", {Status.ACCEPTED}, Status.ACCEPTED, Kind.CREDENTIALS_RESET
+)
 REMOVE = _t("remove", set(Status), None, Kind.REMOVED)
 
 TRANSITIONS: tuple[Transition, ...] = (
@@ -78,6 +82,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     REJECT_TOKEN,
     BLOCK,
     DELIVER,
+    RESET_CREDENTIALS,
     REMOVE,
 )
 

@@ -1,6 +1,6 @@
 """The operator's side of the registration life cycle (API.md §5).
 
-``register``, ``accept``, ``accept_all``, ``remove`` and the queries. Every
+``register``, ``accept``, ``accept_all``, ``remove``, ``reset_credentials`` and the queries. Every
 change runs in ``resolvers/changes.tenant_change`` (the tenant's log lock
 first, then a re-read of what it decides on under that lock, its events
 appended before commit) and moves registrations only as the transition table
@@ -20,7 +20,7 @@ from tortoise.queryset import QuerySet
 from models.groups import Group
 from models.registrations import Registration, RegistrationStatus
 from models.tenants import Tenant
-from resolvers import events, lifecycle, options, security_tokens, validation
+from resolvers import device_logins, events, lifecycle, live, options, security_tokens, validation
 from resolvers.changes import TenantChange, tenant_change
 from resolvers.errors import (
     DeviceProblem,
@@ -427,7 +427,51 @@ async def remove(actor: Actor, device_id: str) -> str:
             actor=actor.name,
         )
         change.note("%s removed the registration of device %s", actor.name, device_id)
+    # Committed: the device's credentials stop working on every process (API.md §6).
+    await live.invalidate(device_logins.TOPIC, device_id)
     return device_id
+
+
+# ---------------------------------------------------------------- reset credentials
+
+
+async def reset_credentials(actor: Actor, device_id: str) -> Registration:
+    """Revoke an ACCEPTED registration's delivered credentials (API.md §6.5).
+
+    The password stops working on every process at once; ``credentialsDeliveredAt``
+    becomes null, so the device's next poll with the token it presented at first
+    contact collects a new password, once, as in §4. Anything but an ACCEPTED
+    registration whose credentials were delivered is :class:`InvalidStatus`.
+    """
+    actor.require(Permission.DEVICE_CONTROL_ADMIN)
+    reset = lifecycle.RESET_CREDENTIALS
+    async with tenant_change(actor.tenant_id) as change:
+        registration = await _tenant_registration(actor.tenant_id, device_id)
+        if not reset.allows(registration.status) or registration.credentials_delivered_at is None:
+            delivered = "" if reset.allows(registration.status) else "; it is not ACCEPTED"
+            raise InvalidStatus(
+                f"device {device_id} has no delivered credentials to reset{delivered} "
+                f"(status {registration.status.value})",
+                device_id,
+                registration.status.value,
+            )
+        previous = registration.status
+        registration.credentials_delivered_at = None
+        registration.device_username = None
+        registration.device_password_hash = None
+        registration.updated_at = change.at
+        await registration.save(
+            update_fields=[
+                "credentials_delivered_at",
+                "device_username",
+                "device_password_hash",
+                "updated_at",
+            ]
+        )
+        change.record(reset, actor.tenant_id, device_id, previous=previous, actor=actor.name)
+        change.note("%s reset the credentials of device %s", actor.name, device_id)
+    await live.invalidate(device_logins.TOPIC, device_id)
+    return registration
 
 
 # ---------------------------------------------------------------- queries

@@ -41,6 +41,10 @@ class Registration:
     accepted_by: str | None
     blocked_reason: str | None
     credentials_delivered_at: datetime | None
+    last_authenticated_at: datetime | None = strawberry.field(
+        description="The last time a broker or gateway accepted the device's credentials "
+        "(written at most once a minute)."
+    )
     group_id: strawberry.Private[int | None]
     #: The group when the caller already loaded it for a whole page (see ``preload_groups``).
     preloaded_group: strawberry.Private[GroupRow | None] = None
@@ -78,6 +82,7 @@ class Registration:
             accepted_by=registration.accepted_by,
             blocked_reason=registration.blocked_reason,
             credentials_delivered_at=registration.credentials_delivered_at,
+            last_authenticated_at=registration.last_authenticated_at,
             group_id=registration.group_id,
             preloaded_group=(groups or {}).get(registration.group_id or 0),
         )
@@ -252,6 +257,9 @@ class Removed:
 
 
 RemoveResult = Annotated[Removed | NotFound, strawberry.union("RemoveResult")]
+ResetCredentialsResult = Annotated[
+    Registration | NotFound | InvalidStatus, strawberry.union("ResetCredentialsResult")
+]
 
 
 # ---------------------------------------------------------------- fields
@@ -333,3 +341,17 @@ class RegistrationMutations:
         except errors.NotFound as error:
             return NotFound.from_error(error)
         return Removed(id=strawberry.ID(removed))
+
+    @strawberry.mutation(
+        permission_classes=[can(Permission.DEVICE_CONTROL_ADMIN)],
+        description="Revoke a device's delivered credentials at once; its next poll with its "
+        "security token collects new ones (after a factory reset or lost storage).",
+    )
+    async def reset_credentials(self, info: Info, id: strawberry.ID) -> ResetCredentialsResult:
+        try:
+            reset = await registrations.reset_credentials(info.context.caller, id)
+        except errors.NotFound as error:
+            return NotFound.from_error(error)
+        except errors.InvalidStatus as error:
+            return InvalidStatus.from_error(error)
+        return Registration.from_model(reset)

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import enum
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.datastructures import Headers
 
 from graph.http.addresses import Network, in_networks
-from graph.http.logins import parse_basic
+from graph.http.logins import basic_login, parse_basic
 from resolvers.auth import Authenticator
 from resolvers.credentials import may_request
+from resolvers.device_auth import DeviceLogin
+from resolvers.device_logins import DeviceLogins
 from resolvers.permissions import Actor, Permission
 
 log = logging.getLogger("gatehouse.auth")
@@ -54,12 +56,14 @@ class Checks:
 
     authenticator: Authenticator
     internal_networks: tuple[Network, ...]
+    #: Device credentials (API.md §6), for routes that admit devices.
+    device_logins: DeviceLogins = field(default_factory=DeviceLogins)
 
 
 class Access:
     """Base of the access kinds: admits everyone."""
 
-    async def admit(self, caller: Caller, checks: Checks) -> Actor | None:
+    async def admit(self, caller: Caller, checks: Checks) -> Actor | DeviceLogin | None:
         return None
 
 
@@ -114,12 +118,37 @@ class InternalNetwork(Access):
 
     then: Access = PUBLIC
 
-    async def admit(self, caller: Caller, checks: Checks) -> Actor | None:
+    async def admit(self, caller: Caller, checks: Checks) -> Actor | DeviceLogin | None:
         if not in_networks(caller.client_address, checks.internal_networks):
             raise Denied(
                 Reason.NOT_INTERNAL, "this path answers the platform's internal network only"
             )
         return await self.then.admit(caller, checks)
+
+
+@dataclass(frozen=True)
+class DeviceCredentials(Access):
+    """A device's own credentials in ``Authorization: Basic`` (``device_<id>``, API.md §6.4).
+
+    Users' logins are refused like wrong ones: users never pass device checks.
+    """
+
+    MESSAGE = "log in with the device's own credentials"
+    #: Which surface asks, for the log.
+    surface: str = "gateway"
+
+    async def admit(self, caller: Caller, checks: Checks) -> DeviceLogin:
+        header = caller.headers.get("authorization")
+        if not header:
+            raise Denied(Reason.NO_LOGIN, self.MESSAGE)
+        login = basic_login(header)
+        if login is None:
+            raise Denied(Reason.BAD_LOGIN, self.MESSAGE)
+        username, password = login
+        verdict = await checks.device_logins.login(self.surface, username, password)
+        if not verdict.allowed or verdict.device is None:
+            raise Denied(Reason.BAD_LOGIN, self.MESSAGE)
+        return verdict.device
 
 
 async def _authenticate(caller: Caller, checks: Checks, header: str) -> Actor | None:

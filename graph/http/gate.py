@@ -4,7 +4,8 @@ For each request the gate gives a request id, computes the client address once
 (``graph/http/addresses.py``), runs the route's access check
 (``graph/http/access.py``) and either answers the route's refusal
 (``graph/http/refusals.py``) or hands the request on with ``request.state``
-holding ``request_id``, ``client_address`` and ``actor``.
+holding ``request_id``, ``client_address`` and ``actor`` (or ``device``, for
+routes that admit a device's own credentials).
 
 Websocket connections pass the gate with their request id and client address
 only: the GraphQL websocket protocols authenticate in ``connection_init`` and
@@ -28,6 +29,7 @@ from graph import logs
 from graph.http.access import Access, Caller, Checks, Denied
 from graph.http.addresses import ClientAddresses
 from graph.http.refusals import Refusal
+from resolvers.device_auth import DeviceLogin
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -62,10 +64,11 @@ class Gate:
         if scope["type"] == "http" and self.access is not None and self.refusal is not None:
             caller = Caller(Headers(scope=scope), client_address)
             try:
-                state["actor"] = await self.access.admit(caller, self.keeper.checks)
+                admitted = await self.access.admit(caller, self.keeper.checks)
             except Denied as denied:
                 await self.refusal.response(denied, caller)(scope, receive, send)
                 return
+            state["device" if isinstance(admitted, DeviceLogin) else "actor"] = admitted
         await self.app(scope, receive, send)
 
 

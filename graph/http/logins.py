@@ -21,8 +21,8 @@ class Credentials:
     password: str = field(repr=False)
 
 
-def parse_basic(header: str | None) -> Credentials | None:
-    """The credentials of an ``Authorization: Basic ...`` header, or ``None`` when malformed."""
+def basic_login(header: str | None) -> tuple[str, str] | None:
+    """The login and password of an ``Authorization: Basic ...`` header, as sent."""
     if not header:
         return None
     scheme, _, encoded = header.strip().partition(" ")
@@ -35,6 +35,15 @@ def parse_basic(header: str | None) -> Credentials | None:
     login, sep, password = decoded.partition(":")
     if not sep:
         return None
+    return login, password
+
+
+def parse_basic(header: str | None) -> Credentials | None:
+    """The credentials of an ``Authorization: Basic ...`` header, or ``None`` when malformed."""
+    pair = basic_login(header)
+    if pair is None:
+        return None
+    login, password = pair
     tenant_id, slash, username = login.partition("/")
     if not slash:
         tenant_id, username = MANAGEMENT_TENANT, login

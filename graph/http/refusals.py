@@ -88,3 +88,47 @@ class PlainRefusal:
 GRAPHQL = GraphQLRefusal()
 CUMULOCITY = CumulocityRefusal()
 PLAIN = PlainRefusal()
+
+
+# ---------------------------------------------------------------- broker and gateway callbacks
+# API.md §6: a caller outside the internal networks gets 403 on every callback path,
+# with nothing checked; every other refusal is the protocol's own "deny".
+
+
+class RabbitMQRefusal:
+    """``rabbitmq_auth_backend_http``: 200 ``deny`` (plain text, no newline); 403 from outside."""
+
+    def response(self, denied: Denied, caller: Caller) -> Response:
+        status = 403 if denied.reason is Reason.NOT_INTERNAL else 200
+        return PlainTextResponse("deny", status_code=status)
+
+
+class EMQXRefusal:
+    """EMQX HTTP authn/authz: 200 ``{"result": "deny"}``; 403 from outside (never ``ignore``)."""
+
+    def response(self, denied: Denied, caller: Caller) -> Response:
+        status = 403 if denied.reason is Reason.NOT_INTERNAL else 200
+        return JSONResponse({"result": "deny"}, status_code=status)
+
+
+class MosquittoRefusal:
+    """mosquitto-go-auth: 403 ``{"ok": false, "error": ...}``, deny in every response mode."""
+
+    def response(self, denied: Denied, caller: Caller) -> Response:
+        return JSONResponse({"ok": False, "error": denied.message}, status_code=403)
+
+
+class GatewayRefusal:
+    """nginx ``auth_request``, Traefik ForwardAuth, Envoy: an empty 401 with the Basic
+    challenge (the gateway passes it on, so a browser prompts); an empty 403 from outside."""
+
+    def response(self, denied: Denied, caller: Caller) -> Response:
+        if denied.reason is Reason.NOT_INTERNAL or denied.reason is Reason.FORBIDDEN:
+            return Response(status_code=403)
+        return Response(status_code=401, headers={"WWW-Authenticate": REALM})
+
+
+RABBITMQ = RabbitMQRefusal()
+EMQX = EMQXRefusal()
+MOSQUITTO = MosquittoRefusal()
+GATEWAY = GatewayRefusal()

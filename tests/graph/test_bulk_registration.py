@@ -18,7 +18,7 @@ from tests.kit.clients import GraphQLClient, error_codes
 from tests.kit.groups import create_group
 from tests.kit.registrations import event_kinds, register
 from tests.kit.rest import BULK, error_of, rest
-from tests.kit.statements import counting_statements
+from tests.kit.statements import statements
 
 REGISTER_CSV = """
 mutation($csv: String!) {
@@ -276,7 +276,7 @@ async def test_a_thousand_and_a_hundred_thousand_lines_cost_the_same_statements(
     await rest(admin).get("/devicecontrol/newDeviceRequests/limit")  # the login is cached now
     counts = []
     for size in (1000, 100_000):
-        with counting_statements() as sql:
+        with statements() as sql:
             response = await upload(admin, bulk_csv(size).encode())
         assert response.status_code == 201
         assert response.json()["numberOfCreated"] == size - size // 100

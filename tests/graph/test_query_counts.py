@@ -29,7 +29,7 @@ query($first: Int) {
 ACCEPT_ALL_WITH_GROUPS = "mutation { acceptAll { accepted { id status group { name } } warning } }"
 
 
-class StatementLog(logging.Handler):
+class Statements(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.statements: list[str] = []
@@ -45,9 +45,9 @@ class StatementLog(logging.Handler):
 
 
 @pytest.fixture
-def sql() -> Iterator[StatementLog]:
+def sql() -> Iterator[Statements]:
     logger = logging.getLogger("tortoise.db_client")
-    handler, level = StatementLog(), logger.level
+    handler, level = Statements(), logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
     yield handler
@@ -61,16 +61,14 @@ async def register_in_groups(admin: GraphQLClient, prefix: str, count: int) -> N
     await register(admin, *devices)
 
 
-async def count_statements(
-    sql: StatementLog, client: GraphQLClient, query: str, **v: object
-) -> int:
+async def count_statements(sql: Statements, client: GraphQLClient, query: str, **v: object) -> int:
     sql.statements.clear()
     await client.data(query, **v)
     return len(sql.statements)
 
 
 async def test_listing_500_registrations_with_groups_costs_as_much_as_listing_5(
-    admin: GraphQLClient, sql: StatementLog
+    admin: GraphQLClient, sql: Statements
 ) -> None:
     await register_in_groups(admin, "small", 5)
     small = await count_statements(sql, admin, LIST, first=500)
@@ -81,7 +79,7 @@ async def test_listing_500_registrations_with_groups_costs_as_much_as_listing_5(
 
 
 async def test_accept_all_runs_the_same_statements_for_5_and_300_devices(
-    http: httpx.AsyncClient, admin: GraphQLClient, sql: StatementLog
+    http: httpx.AsyncClient, admin: GraphQLClient, sql: Statements
 ) -> None:
     counts = []
     for prefix, size in (("few", 5), ("many", 300)):
@@ -93,7 +91,7 @@ async def test_accept_all_runs_the_same_statements_for_5_and_300_devices(
 
 
 async def test_repeated_poll_of_a_pending_device_reads_one_row_and_writes_nothing(
-    http: httpx.AsyncClient, admin: GraphQLClient, sql: StatementLog
+    http: httpx.AsyncClient, admin: GraphQLClient, sql: Statements
 ) -> None:
     await register(admin, {"id": "poller"})
     assert (await poll(http, "poller")).status_code == 404  # first contact: writes
@@ -105,7 +103,7 @@ async def test_repeated_poll_of_a_pending_device_reads_one_row_and_writes_nothin
 
 
 async def test_event_cursor_costs_one_statement_and_only_when_asked_for(
-    admin: GraphQLClient, sql: StatementLog
+    admin: GraphQLClient, sql: Statements
 ) -> None:
     await register_in_groups(admin, "cursor", 20)
     without = await count_statements(sql, admin, LIST, first=500)

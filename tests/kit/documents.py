@@ -108,3 +108,17 @@ REQUEST_CREDENTIALS = """
 mutation($id: ID!, $token: String) {
   requestDeviceCredentials(id: $id, securityToken: $token) { id tenantId username password }
 }"""
+
+# ---------------------------------------------------------------- device credentials at work (§6)
+
+RESET_CREDENTIALS = """
+mutation($id: ID!) {
+  resetCredentials(id: $id) {
+    __typename
+    ... on Registration { id status credentialsDeliveredAt lastAuthenticatedAt }
+    ... on Problem { code message }
+    ... on InvalidStatus { status }
+  }
+}"""
+
+LAST_AUTHENTICATED = "query($id: ID!) { registration(id: $id) { lastAuthenticatedAt } }"

@@ -1,4 +1,4 @@
-"""Counting the SQL statements an operation sends (Tortoise's ``tortoise.db_client`` log)."""
+"""Counting the SQL statements the app sends, on Tortoise's ``tortoise.db_client`` logger."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
-class StatementLog(logging.Handler):
-    """Every statement logged while installed (BEGIN and COMMIT are not logged)."""
+class Statements(logging.Handler):
+    """Every statement Tortoise logs while installed (no connection notices, BEGIN or COMMIT)."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
@@ -22,11 +22,16 @@ class StatementLog(logging.Handler):
         statement = str(args[0]) if args else str(record.msg)
         self.statements.append(statement[:200])
 
+    def verb(self, *verbs: str) -> list[str]:
+        """The statements that start with one of ``verbs`` (``SELECT``, ``UPDATE`` ...)."""
+        return [s for s in self.statements if s.lstrip().upper().startswith(verbs)]
+
 
 @contextmanager
-def counting_statements() -> Iterator[StatementLog]:
+def statements() -> Iterator[Statements]:
+    """Collect the statements sent inside the block."""
     logger = logging.getLogger("tortoise.db_client")
-    handler, level = StatementLog(), logger.level
+    handler, level = Statements(), logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
     try:

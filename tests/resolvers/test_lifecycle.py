@@ -24,6 +24,7 @@ BLOCKED = Status.BLOCKED
         (lifecycle.REJECT_TOKEN, {PENDING}, PENDING, Kind.TOKEN_REJECTED),
         (lifecycle.BLOCK, {PENDING}, BLOCKED, Kind.BLOCKED),
         (lifecycle.DELIVER, {ACCEPTED}, ACCEPTED, Kind.CREDENTIALS_DELIVERED),
+        (lifecycle.RESET_CREDENTIALS, {ACCEPTED}, ACCEPTED, Kind.CREDENTIALS_RESET),
         (lifecycle.REMOVE, set(Status), None, Kind.REMOVED),
     ],
 )
