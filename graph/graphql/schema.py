@@ -27,10 +27,19 @@ from graph.graphql.registrations import RegistrationMutations, RegistrationQueri
 from graph.graphql.shared_execution import SharedEventExecution
 from graph.graphql.tenants import TenantMutations
 from graph.graphql.users import UserMutations, UserQueries
+from graph.graphql.webhooks import WebhookMutations, WebhookQueries
 from graph.settings import Settings
 
 Query = merge_types(
-    "Query", (UserQueries, RegistrationQueries, GroupQueries, OptionQueries, EventQueries)
+    "Query",
+    (
+        UserQueries,
+        RegistrationQueries,
+        GroupQueries,
+        OptionQueries,
+        EventQueries,
+        WebhookQueries,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -41,6 +50,7 @@ Mutation = merge_types(
         TenantMutations,
         UserMutations,
         DeviceMutations,
+        WebhookMutations,
     ),
 )
 
