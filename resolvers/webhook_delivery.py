@@ -98,6 +98,8 @@ class WebhookDeliverer:
         self._tenants: set[str] = set()
         self._everything = True
         self._retry_at: dict[int, float] = {}
+        #: Webhooks whose delivery broke on an error here, held back until then (loop time).
+        self._held: dict[int, float] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._main: asyncio.Task[None] | None = None
         self._stopping = False
@@ -160,8 +162,9 @@ class WebhookDeliverer:
                 failing = True
                 self._everything = True
             wait = self.config.poll_interval
-            if self._retry_at:
-                wait = min(wait, max(min(self._retry_at.values()) - loop.time(), 0.0))
+            upcoming = [*self._retry_at.values(), *self._held.values()]
+            if upcoming:
+                wait = min(wait, max(min(upcoming) - loop.time(), 0.0))
             try:
                 async with asyncio.timeout(wait):
                     await self._wake.wait()
@@ -179,6 +182,7 @@ class WebhookDeliverer:
         if tenants is None:
             present = {row["id"] for row in rows}
             self._retry_at = {k: v for k, v in self._retry_at.items() if k in present}
+            self._held = {k: v for k, v in self._held.items() if k in present}
         latest: dict[str, int] = {}
         for tenant_id in {row["tenant_id"] for row in rows}:
             latest[tenant_id] = await events.latest_seq(tenant_id)
@@ -187,6 +191,9 @@ class WebhookDeliverer:
             webhook_id: int = row["id"]
             if webhook_id in self._tasks or self._stopping:
                 continue
+            if self._held.get(webhook_id, 0.0) > loop_now:
+                continue
+            self._held.pop(webhook_id, None)
             self._retry_at.pop(webhook_id, None)
             if latest[row["tenant_id"]] <= row["after_seq"]:
                 continue  # caught up
@@ -226,6 +233,8 @@ class WebhookDeliverer:
                 await self._deliver_backlog(client, webhook_id)
         except Exception:
             log.exception("webhook %s: delivery stopped by an error; will retry", webhook_id)
+            # Not at once: a database that is down would fail again straight away.
+            self._held[webhook_id] = asyncio.get_running_loop().time() + self.config.poll_interval
         finally:
             # Let go before leaving ``_tasks``: a scan in between must not claim it again here.
             with contextlib.suppress(Exception):

@@ -41,29 +41,33 @@ RESOLVE_SECONDS = 5
 
 
 class _RedactSecrets(logging.Filter):
-    """Blanks webhook secrets in log records (the ORM logs SQL parameters at DEBUG)."""
+    """Blanks webhook secrets in log records: the ORM and the SQLite driver log every SQL
+    statement with its parameters at DEBUG, the secret's INSERT and UPDATE included."""
 
     PATTERN = re.compile(re.escape(SECRET_PREFIX) + r"[A-Za-z0-9+/=]+")
 
-    def _clean(self, value: object) -> object:
-        if isinstance(value, str) and SECRET_PREFIX in value:
-            return self.PATTERN.sub(SECRET_PREFIX + "<redacted>", value)
-        if isinstance(value, list | tuple) and any(SECRET_PREFIX in repr(v) for v in value):
-            return type(value)(self._clean(v) for v in value)
-        return value
-
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self._clean(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(self._clean(arg) for arg in record.args)
+        # Runs only for records of an enabled level, so it costs nothing below DEBUG.
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is the logging module's business
+            return True
+        if SECRET_PREFIX in message:
+            record.msg = self.PATTERN.sub(SECRET_PREFIX + "<redacted>", message)
+            record.args = ()
         return True
 
 
+#: The loggers that write SQL parameters.
+SQL_LOGGERS = ("tortoise.db_client", "aiosqlite")
+
+
 def redact_secrets_in_sql_log() -> None:
-    """Keep webhook secrets out of Tortoise's SQL log (idempotent)."""
-    sql_log = logging.getLogger("tortoise.db_client")
-    if not any(isinstance(f, _RedactSecrets) for f in sql_log.filters):
-        sql_log.addFilter(_RedactSecrets())
+    """Keep webhook secrets out of the SQL logs (idempotent)."""
+    for name in SQL_LOGGERS:
+        sql_log = logging.getLogger(name)
+        if not any(isinstance(f, _RedactSecrets) for f in sql_log.filters):
+            sql_log.addFilter(_RedactSecrets())
 
 
 redact_secrets_in_sql_log()

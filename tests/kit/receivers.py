@@ -40,6 +40,8 @@ class Delivery:
     #: The secret that verified the signature (``None``: none did).
     verified_by: str | None
     answered: int
+    #: When it arrived (the loop's clock).
+    at: float
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -53,8 +55,8 @@ class Delivery:
 
 
 class Receiver:
-    def __init__(self) -> None:
-        self.port = free_port()
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/hook"
         self.secrets: list[str] = []
         self.plan: list[int] = []
@@ -74,7 +76,10 @@ class Receiver:
             verified_by = secret
             break
         answer = self.plan.pop(0) if self.plan else self.default
-        delivery = Delivery(headers.get("webhook-id", ""), headers, body, verified_by, answer)
+        arrived_at = asyncio.get_running_loop().time()
+        delivery = Delivery(
+            headers.get("webhook-id", ""), headers, body, verified_by, answer, arrived_at
+        )
         self.deliveries.append(delivery)
         self.arrived.set()
         if answer == HANG:
@@ -138,9 +143,9 @@ class _Server(uvicorn.Server):
 
 
 @asynccontextmanager
-async def running_receiver(app: Any = None) -> AsyncIterator[Receiver]:
+async def running_receiver(app: Any = None, port: int | None = None) -> AsyncIterator[Receiver]:
     """A :class:`Receiver` (or ``app``, an ASGI app of the test's) serving on 127.0.0.1."""
-    receiver = Receiver()
+    receiver = Receiver(port)
     asgi = app or Starlette(routes=[Route("/hook", receiver._receive, methods=["POST"])])
     config = uvicorn.Config(
         asgi,

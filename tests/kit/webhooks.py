@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
+from resolvers import live
+from resolvers.webhook_delivery import DeliveryConfig, WebhookDeliverer
 from tests.kit.clients import GraphQLClient
+
+T = TypeVar("T")
+
+#: Small timings for deliverers in the tests' own process.
+FAST = DeliveryConfig(
+    allow_private=True,
+    timeout=0.5,
+    min_backoff=0.05,
+    max_backoff=0.2,
+    poll_interval=0.5,
+    lease_seconds=5,
+)
 
 WEBHOOK_FIELDS = "id url kinds description createdAt lastDeliveredAt lastError failingSince"
 
@@ -41,3 +59,27 @@ async def webhook_state(client: GraphQLClient, webhook_id: str) -> dict[str, Any
     found = [hook for hook in listed if hook["id"] == webhook_id]
     assert found, f"webhook {webhook_id} is not listed: {listed}"
     return found[0]
+
+
+@contextlib.asynccontextmanager
+async def delivering(config: DeliveryConfig = FAST) -> AsyncIterator[WebhookDeliverer]:
+    """A deliverer in this process, woken by the current app's event hub as ``create_app``
+    wires it (the in-process test app runs no lifespan, so it starts none itself)."""
+    deliverer = WebhookDeliverer(config)
+    live.current_hub().watch_events(deliverer.notice)
+    deliverer.start()
+    try:
+        yield deliverer
+    finally:
+        await deliverer.stop()
+
+
+async def until(check: Callable[[], Awaitable[T | None]], timeout: float = 5) -> T:
+    """Poll ``check()`` until it returns something other than ``None``; that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await check()
+        if value is not None:
+            return value
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
