@@ -205,11 +205,17 @@ class WebhookDeliverer:
             until: datetime | None = row["lease_until"]
             if row["lease_owner"] not in (None, self.owner) and until is not None and until > now:
                 # Another process delivers; look again when its claim would run out.
+                log.debug("webhook %s: %s delivers for now", webhook_id, row["lease_owner"])
                 self._retry_at[webhook_id] = loop_now + (until - now).total_seconds()
                 continue
             if await self._claim(webhook_id, now):
+                log.debug("webhook %s: delivering after event %s", webhook_id, row["after_seq"])
                 task = asyncio.create_task(self._serve(webhook_id), name=f"webhook:{webhook_id}")
                 self._tasks[webhook_id] = task
+            else:
+                # Another process claimed it just now: look again when that claim could end.
+                lease = self.config.lease.total_seconds()
+                self._retry_at[webhook_id] = loop_now + lease
 
     async def _claim(self, webhook_id: int, now: datetime) -> bool:
         free = Q(lease_owner=None) | Q(lease_until__lt=now) | Q(lease_owner=self.owner)

@@ -61,6 +61,8 @@ class Receiver:
         self.secrets: list[str] = []
         self.plan: list[int] = []
         self.default = 200
+        #: Seconds to wait before each answer (a receiver that takes its time).
+        self.delay = 0.0
         self.deliveries: list[Delivery] = []
         self.arrived = asyncio.Event()
 
@@ -85,6 +87,8 @@ class Receiver:
         if answer == HANG:
             await asyncio.sleep(HANG_SECONDS)
             return Response(status_code=200)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return Response(status_code=answer)
 
     def unique(self) -> list[Delivery]:
