@@ -25,7 +25,7 @@ import pytest
 from bench.scenarios import register_devices
 from tests.kit.accounts import ADMIN_PASSWORD, BOOTSTRAP_PASSWORD
 from tests.kit.clients import basic
-from tests.kit.receivers import Receiver, running_receiver
+from tests.kit.receivers import HANG, Receiver, running_receiver
 from tests.kit.servers import Server, run_env, start_server
 from tests.kit.services import REDIS_VARIABLE, drop_scratch_database, scratch_database, service_url
 from tests.kit.webhooks import CREATE_WEBHOOK, ROTATE_WEBHOOK_SECRET
@@ -43,17 +43,18 @@ def database_url() -> Iterator[str]:
 
 
 def server_env(database_url: str, **extra: str) -> dict[str, str]:
-    return run_env(
-        GATEHOUSE_DATABASE_URL=database_url,
-        GATEHOUSE_ADMIN_PASSWORD=ADMIN_PASSWORD,
-        GATEHOUSE_BOOTSTRAP_PASSWORD=BOOTSTRAP_PASSWORD,
-        GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE="true",
-        GATEHOUSE_WEBHOOK_MIN_BACKOFF_MS="50",
-        GATEHOUSE_WEBHOOK_MAX_BACKOFF_SECONDS="1",
-        GATEHOUSE_WEBHOOK_TIMEOUT_MS="1000",
-        GATEHOUSE_WEBHOOK_LEASE_SECONDS=str(LEASE_SECONDS),
-        **extra,
-    )
+    """A server on ``database_url`` with small webhook timings (``extra`` overrides)."""
+    settings = {
+        "GATEHOUSE_DATABASE_URL": database_url,
+        "GATEHOUSE_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "GATEHOUSE_BOOTSTRAP_PASSWORD": BOOTSTRAP_PASSWORD,
+        "GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE": "true",
+        "GATEHOUSE_WEBHOOK_MIN_BACKOFF_MS": "50",
+        "GATEHOUSE_WEBHOOK_MAX_BACKOFF_SECONDS": "1",
+        "GATEHOUSE_WEBHOOK_TIMEOUT_MS": "1000",
+        "GATEHOUSE_WEBHOOK_LEASE_SECONDS": str(LEASE_SECONDS),
+    }
+    return run_env(**{**settings, **extra})
 
 
 @pytest.fixture
@@ -178,6 +179,7 @@ async def test_two_processes_deliver_each_event_once_and_take_over_from_a_dead_o
     await receiver.wait_accepted(60, timeout=20)
     assert_delivered_once_in_order(receiver, cursors, spare=0)
     assert len(receiver.deliveries) == 60  # the raw count: nothing twice, nothing failed
+    assert receiver.most_in_flight == 1  # never two deliveries at once
 
     # Kill (no clean stop) whichever process holds the webhook while it delivers a backlog.
     receiver.delay = 0.05
@@ -233,3 +235,34 @@ async def test_no_webhook_secret_in_the_server_output_at_debug(
     assert "attempt 1 failed (HTTP 500 Internal Server Error)" in output
     for secret in (first, second):
         assert secret.removeprefix("whsec_") not in output
+
+
+async def test_a_server_stops_promptly_and_lets_go_while_a_receiver_hangs(
+    tmp_path: Path,
+    database_url: str,
+    servers: list[Server],
+    http: httpx.AsyncClient,
+    receiver: Receiver,
+) -> None:
+    env = server_env(database_url, GATEHOUSE_WEBHOOK_TIMEOUT_MS="20000")
+    server = await start(tmp_path, env, servers)
+    await new_webhook(http, server, receiver)
+    receiver.plan = [HANG]
+    await register_devices(http, server, ADMIN, ["hang-1"])
+    await receiver.wait_requests(1)
+    assert await lease_owner(database_url) is not None  # delivering, and waiting for an answer
+
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await asyncio.to_thread(server.stop)
+    assert loop.time() - began < 8  # not the 20 s of the attempt's timeout
+    output = "".join(server.log)
+    assert "Application shutdown complete" in output
+    assert "Traceback" not in output
+    assert await lease_owner(database_url) is None  # the next process need not wait
+
+    receiver.plan = []
+    again = await start(tmp_path, env, servers)
+    delivered = await receiver.wait_accepted(1, timeout=10)
+    assert [d.data["id"] for d in delivered] == ["hang-1"]
+    assert again.process.poll() is None

@@ -14,6 +14,8 @@ from models.webhooks import Webhook as WebhookRow
 from resolvers import webhooks
 from resolvers.permissions import Permission
 
+_KIND_NAMES = {kind.value for kind in RegistrationEventKind}
+
 
 @strawberry.type(description="Where the tenant's events are pushed, and how delivery goes.")
 class Webhook:
@@ -37,7 +39,7 @@ class Webhook:
         return cls(
             id=strawberry.ID(str(row.id)),
             url=row.url,
-            kinds=[RegistrationEventKind(kind) for kind in row.kinds]
+            kinds=[RegistrationEventKind(k) for k in row.kinds if k in _KIND_NAMES]
             or list(RegistrationEventKind),
             description=row.description,
             created_at=row.created_at,

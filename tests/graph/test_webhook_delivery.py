@@ -8,6 +8,7 @@ small timings: attempts time out after 0.5 s, retries wait 0.05 s doubling to
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -16,14 +17,15 @@ from typing import Any
 
 import httpx
 import pytest
+from standardwebhooks import Webhook
 from tortoise.exceptions import OperationalError
 
 from graph.settings import Settings
-from models.webhooks import Webhook
-from resolvers import events
+from models.webhooks import Webhook as WebhookRow
+from resolvers import events, webhooks
 from resolvers.webhook_delivery import DeliveryConfig, WebhookDeliverer
-from tests.kit.accounts import make_tenant
-from tests.kit.clients import GraphQLClient
+from tests.kit.accounts import ADMIN_LOGIN, ADMIN_PASSWORD, make_tenant
+from tests.kit.clients import GraphQLClient, app_client
 from tests.kit.devices import poll
 from tests.kit.documents import REMOVE
 from tests.kit.receivers import HANG, Receiver, running_receiver
@@ -247,6 +249,23 @@ async def test_each_tenant_gets_its_own_events_only(
         assert {d.verified_by for d in for_management.deliveries} == {own_secret}
 
 
+async def test_two_deliverers_never_deliver_one_webhook_at_once(
+    http: httpx.AsyncClient, admin: GraphQLClient, receiver: Receiver
+) -> None:
+    hook, secret = await create_webhook(admin, receiver.url)
+    receiver.secrets = [secret]
+    receiver.delay = 0.01
+    async with delivering(), delivering():  # as two processes would, with their own claims
+        for n in range(10):
+            await register(admin, *({"id": f"TWO-{n}-{k}"} for k in range(3)))
+        arrived = await receiver.wait_accepted(30)
+    log = (await admin.data(EVENT_CURSORS, id=None))["events"]["edges"]
+    assert [d.webhook_id for d in arrived] == [edge["cursor"] for edge in log]
+    assert len(receiver.deliveries) == 30
+    assert receiver.most_in_flight == 1
+    assert (await WebhookRow.get(id=int(hook["id"]))).lease_owner is None
+
+
 async def test_a_private_address_is_refused_at_delivery_time_too(
     http: httpx.AsyncClient, admin: GraphQLClient, receiver: Receiver
 ) -> None:
@@ -331,7 +350,7 @@ async def test_no_webhook_secret_in_any_log_record(
     receiver.secrets = [second["secret"]]
     await register(admin, {"id": "LOG-2"})
     await receiver.wait_accepted(2)
-    assert (await Webhook.get(id=int(hook["id"]))).secret == second["secret"]
+    assert (await WebhookRow.get(id=int(hook["id"]))).secret == second["secret"]
 
     records = debug_logs.records
     sql = [r.getMessage() for r in records if r.name == "tortoise.db_client"]
@@ -341,3 +360,82 @@ async def test_no_webhook_secret_in_any_log_record(
         body = secret.removeprefix("whsec_")
         leaks = [text for text in texts if body in text]
         assert not leaks, f"a webhook secret is in the log: {leaks[0][:300]}"
+
+
+@pytest.fixture
+async def strict(db: str) -> AsyncIterator[GraphQLClient]:
+    """``management/admin`` on an app with the default rule: public addresses only."""
+    async with app_client(Settings(database_url="sqlite://:memory:")) as client:
+        yield GraphQLClient(client, ADMIN_LOGIN, ADMIN_PASSWORD)
+
+
+class Answering:
+    """Stands in for the network (no request leaves the machine): records, answers 204."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        self.transport = httpx.MockTransport(self.answer)
+
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return httpx.Response(204)
+
+
+def resolving(monkeypatch: pytest.MonkeyPatch, answers: list[list[str]]) -> None:
+    """Make host names resolve to ``answers``, one list per lookup (the last one repeats)."""
+
+    async def resolve(target: Any) -> list[Any]:
+        found = answers.pop(0) if len(answers) > 1 else answers[0]
+        return [ipaddress.ip_address(a) for a in found]
+
+    monkeypatch.setattr(webhooks, "resolve", resolve)
+
+
+async def test_delivery_connects_to_the_checked_address_under_the_hosts_name(
+    strict: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resolving(monkeypatch, [["93.184.215.14"]])
+    hook, secret = await create_webhook(strict, "https://hooks.example.com:8443/in?t=1")
+    network = Answering()
+    strict_config = DeliveryConfig(**{**CONFIG.__dict__, "allow_private": False})
+    async with delivering(strict_config, network.transport):
+        await register(strict, {"id": "PIN-1"})
+
+        async def sent() -> list[httpx.Request] | None:
+            return network.requests or None
+
+        (request,) = await until(sent)
+
+        async def delivered() -> dict[str, Any] | None:
+            state = await webhook_state(strict, hook["id"])
+            return state if state["lastDeliveredAt"] else None
+
+        state = await until(delivered)
+    assert str(request.url) == "https://93.184.215.14:8443/in?t=1"
+    assert request.headers["host"] == "hooks.example.com:8443"
+    assert request.extensions["sni_hostname"] == "hooks.example.com"  # TLS checks the name
+    verified = Webhook(secret).verify(request.content, dict(request.headers))
+    assert verified["data"]["id"] == "PIN-1"
+    assert (state["lastError"], state["failingSince"]) == (None, None)
+
+
+async def test_a_name_that_resolves_to_a_private_address_later_is_not_delivered_to(
+    strict: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Public when the webhook is created, private at delivery (DNS rebinding).
+    resolving(monkeypatch, [["93.184.215.14"], ["10.0.0.7"]])
+    hook, _ = await create_webhook(strict, "https://hooks.example.com/in")
+    network = Answering()
+    strict_config = DeliveryConfig(**{**CONFIG.__dict__, "allow_private": False})
+    async with delivering(strict_config, network.transport):
+        await register(strict, {"id": "REBIND-1"})
+
+        async def refused() -> dict[str, Any] | None:
+            state = await webhook_state(strict, hook["id"])
+            return state if state["lastError"] else None
+
+        state = await until(refused)
+    assert (
+        "hooks.example.com resolves to 10.0.0.7, which is a private address" in (state["lastError"])
+    )
+    assert network.requests == []

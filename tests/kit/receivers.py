@@ -65,8 +65,19 @@ class Receiver:
         self.delay = 0.0
         self.deliveries: list[Delivery] = []
         self.arrived = asyncio.Event()
+        #: Requests being answered right now, and the most there ever were at once.
+        self.in_flight = 0
+        self.most_in_flight = 0
 
     async def _receive(self, request: Request) -> Response:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            return await self._answer(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: Request) -> Response:
         body = (await request.body()).decode()
         headers = dict(request.headers)
         verified_by = None

@@ -8,6 +8,8 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
+import httpx
+
 from resolvers import live
 from resolvers.webhook_delivery import DeliveryConfig, WebhookDeliverer
 from tests.kit.clients import GraphQLClient
@@ -62,10 +64,12 @@ async def webhook_state(client: GraphQLClient, webhook_id: str) -> dict[str, Any
 
 
 @contextlib.asynccontextmanager
-async def delivering(config: DeliveryConfig = FAST) -> AsyncIterator[WebhookDeliverer]:
+async def delivering(
+    config: DeliveryConfig = FAST, transport: httpx.AsyncBaseTransport | None = None
+) -> AsyncIterator[WebhookDeliverer]:
     """A deliverer in this process, woken by the current app's event hub as ``create_app``
     wires it (the in-process test app runs no lifespan, so it starts none itself)."""
-    deliverer = WebhookDeliverer(config)
+    deliverer = WebhookDeliverer(config, transport=transport)
     live.current_hub().watch_events(deliverer.notice)
     deliverer.start()
     try:
