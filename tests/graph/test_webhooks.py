@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from graph.settings import Settings
+from models.events import RegistrationEventKind
 from models.webhooks import Webhook
 from resolvers.webhooks import MAX_WEBHOOKS_PER_TENANT
 from tests.kit.accounts import ADMIN_LOGIN, ADMIN_PASSWORD, make_tenant, make_user
@@ -24,15 +25,8 @@ from tests.kit.webhooks import (
     create_webhook,
 )
 
-ALL_KINDS = [
-    "REGISTERED",
-    "CONNECTED",
-    "ACCEPTED",
-    "TOKEN_REJECTED",
-    "BLOCKED",
-    "CREDENTIALS_DELIVERED",
-    "REMOVED",
-]
+#: What a webhook created without ``kinds`` lists: every kind, later ones included.
+ALL_KINDS = [kind.value for kind in RegistrationEventKind]
 RECEIVER = "http://127.0.0.1:9/hook"  # never contacted here: no deliverer runs
 
 
