@@ -36,6 +36,7 @@ from resolvers.device_auth import DeviceRules
 from resolvers.device_logins import DeviceLogins
 from resolvers.live import EventHub
 from resolvers.users import LOGIN_TOPIC
+from resolvers.webhook_delivery import DeliveryConfig, WebhookDeliverer
 
 log = logging.getLogger("gatehouse")
 
@@ -83,6 +84,22 @@ def build_services(settings: Settings) -> Services:
     )
 
 
+def build_deliverer(settings: Settings, hub: EventHub) -> WebhookDeliverer:
+    """This process's webhook deliverer (API.md §10.1), woken by the hub's event notices."""
+    deliverer = WebhookDeliverer(
+        DeliveryConfig(
+            allow_private=settings.webhooks_allow_private,
+            timeout=settings.webhook_timeout_ms / 1000,
+            min_backoff=settings.webhook_min_backoff_ms / 1000,
+            max_backoff=settings.webhook_max_backoff_seconds,
+            poll_interval=settings.event_poll_seconds,
+            lease_seconds=settings.webhook_lease_seconds,
+        )
+    )
+    hub.watch_events(deliverer.notice)
+    return deliverer
+
+
 def create_app(settings: Settings, *, manage_orm: bool = True) -> Starlette:
     """The ASGI app. With ``manage_orm`` its lifespan opens and closes the database.
 
@@ -92,27 +109,33 @@ def create_app(settings: Settings, *, manage_orm: bool = True) -> Starlette:
     hide_callback_queries()
     hub = services.hub
     live.install(hub)
+    deliverer = build_deliverer(settings, hub)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if not manage_orm:
             await hub.start()
+            deliverer.start()
             yield
+            await deliverer.stop()
             await hub.close()
             return
         async with RegisterTortoise(app, config=orm_config(settings.database_url)):
             log.info("database ready (%s)", settings.database_url.split("://")[0])
             await hub.start()
             log.info("event broker: %s", settings.broker_url.split("://")[0])
+            deliverer.start()
             try:
                 yield
             finally:
+                await deliverer.stop()
                 await hub.close()
 
     app = Starlette(
         routes=[route for surface in SURFACES for route in surface(services)], lifespan=lifespan
     )
     app.state.services = services
+    app.state.webhook_deliverer = deliverer
     return app
 
 

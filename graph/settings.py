@@ -81,6 +81,17 @@ class Settings(BaseSettings):
     rabbitmq_vhost: str = Field(default="/", min_length=1)
     rabbitmq_exchange: str = Field(default="amq.topic", min_length=1)
     device_auth_cache_seconds: int = Field(default=30, ge=0, le=3600)
+    #: Webhooks (API.md §10.1): may a URL resolve to a loopback or private address?
+    webhooks_allow_private: bool = False
+    #: The first retry delay of a failing webhook; each failure doubles it.
+    webhook_min_backoff_ms: int = Field(default=1000, ge=1, le=3_600_000)
+    #: The longest retry delay of a failing webhook.
+    webhook_max_backoff_seconds: int = Field(default=3600, ge=1, le=86_400)
+    #: How long one delivery attempt may take before it counts as failed.
+    webhook_timeout_ms: int = Field(default=10_000, ge=100, le=60_000)
+    #: How long a process keeps its claim on a webhook without renewing it (a process
+    #: that died without letting go delays that webhook's deliveries this long at most).
+    webhook_lease_seconds: int = Field(default=60, ge=2, le=3600)
 
     @property
     def event_poll_seconds(self) -> float:

@@ -10,6 +10,7 @@ MODEL_MODULES = [
     "models.options",
     "models.registrations",
     "models.events",
+    "models.webhooks",
 ]
 
 

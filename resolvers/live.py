@@ -173,6 +173,7 @@ class EventHub:
         self.max_lag = max_lag
         self.feeds: dict[str, TenantFeed] = {}
         self.forgetters: dict[str, list[Forget]] = {}
+        self.event_watchers: list[Callable[[str | None], None]] = []
         self._lock = asyncio.Lock()
         self._started = False
 
@@ -193,6 +194,8 @@ class EventHub:
         feed = self.feeds.get(tenant_id)
         if feed is not None:
             feed.wake.set()
+        for watch in self.event_watchers:
+            watch(tenant_id)
 
     def on_invalidation(self, topic: str, key: str) -> None:
         for forget in self.forgetters.get(topic, ()):
@@ -201,6 +204,8 @@ class EventHub:
     def on_reconnect(self) -> None:
         for feed in self.feeds.values():
             feed.wake.set()
+        for watch in self.event_watchers:
+            watch(None)  # notices may have been missed while cut off
         # Invalidations may have been missed while cut off: forget every cached entry.
         for forgetters in self.forgetters.values():
             for forget in forgetters:
@@ -209,6 +214,14 @@ class EventHub:
     async def publish(self, tenant_id: str) -> None:
         await self.start()
         await self.broker.publish(tenant_id)
+
+    def watch_events(self, watch: Callable[[str | None], None]) -> None:
+        """Call ``watch(tenant_id)`` on every notice of new events of a tenant, from any
+        process, and ``watch(None)`` (any tenant may have some) after the broker reconnects.
+
+        For background readers of the log (the webhook deliverer); ``watch`` must not block.
+        """
+        self.event_watchers.append(watch)
 
     def on_invalidate(self, topic: str, forget: Forget) -> None:
         """Call ``forget(key)`` for each invalidation of ``topic`` on any process, and

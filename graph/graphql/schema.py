@@ -28,6 +28,7 @@ from graph.graphql.options import OptionMutations, OptionQueries
 from graph.graphql.registrations import RegistrationMutations, RegistrationQueries
 from graph.graphql.tenants import TenantMutations, TenantQueries
 from graph.graphql.users import UserMutations, UserQueries
+from graph.graphql.webhooks import WebhookMutations, WebhookQueries
 from graph.settings import Settings
 
 Query = merge_types(
@@ -39,6 +40,7 @@ Query = merge_types(
         GroupQueries,
         OptionQueries,
         EventQueries,
+        WebhookQueries,
     ),
 )
 Mutation = merge_types(
@@ -51,6 +53,7 @@ Mutation = merge_types(
         UserMutations,
         DeviceMutations,
         BulkMutations,
+        WebhookMutations,
     ),
 )
 
