@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
+from graph import log_filters
 from graph.graphql import view
 from graph.http.access import Checks
 from graph.http.addresses import ClientAddresses
@@ -54,6 +55,7 @@ def create_app(settings: Settings, *, manage_orm: bool = True) -> Starlette:
 
     Tests that set up the ORM themselves pass ``manage_orm=False``.
     """
+    log_filters.install()  # before the ORM or a websocket logs anything
     services = build_services(settings)
     hub = services.hub
     live.install(hub)

@@ -13,6 +13,7 @@ import uvicorn
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api.migrate import migrate as apply_migrations
 
+from graph import log_filters
 from graph.settings import Settings, SettingsError
 from models.config import orm_config
 from resolvers.errors import DomainError
@@ -137,6 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    log_filters.install()
     try:
         if args.command == "serve":
             return _serve(args, settings)
