@@ -24,6 +24,7 @@ from resolvers import live
 from resolvers.auth import Authenticator
 from resolvers.brokers import broker_for
 from resolvers.live import EventHub
+from resolvers.throttling import Throttles
 
 log = logging.getLogger("gatehouse")
 
@@ -36,7 +37,14 @@ SURFACES: tuple[Callable[[Services], list[BaseRoute]], ...] = (
 
 
 def build_services(settings: Settings) -> Services:
-    authenticator = Authenticator(ttl=settings.auth_cache_seconds)
+    throttles = Throttles(
+        settings.broker_url,
+        login_max_failures=settings.login_max_failures,
+        login_window_seconds=settings.login_window_seconds,
+        poll_limit=settings.poll_limit,
+        refusal_delay=settings.login_refusal_delay_ms / 1000,
+    )
+    authenticator = Authenticator(ttl=settings.auth_cache_seconds, throttles=throttles)
     hub = EventHub(
         broker_for(settings.broker_url),
         poll_interval=settings.event_poll_seconds,
@@ -47,7 +55,9 @@ def build_services(settings: Settings) -> Services:
         Checks(authenticator, settings.internal_networks),
         ClientAddresses(settings.trusted_proxies),
     )
-    return Services(settings=settings, authenticator=authenticator, hub=hub, gate=gate)
+    return Services(
+        settings=settings, authenticator=authenticator, hub=hub, gate=gate, throttles=throttles
+    )
 
 
 def create_app(settings: Settings, *, manage_orm: bool = True) -> Starlette:

@@ -1,4 +1,5 @@
-"""What one app's surfaces share: settings, the login cache, the event hub, the gatekeeper.
+"""What one app's surfaces share: settings, the login cache, the event hub, the gatekeeper,
+the throttles.
 
 ``create_app`` builds one :class:`Services` and hands it to every surface's
 ``routes(services)``; nothing here is process-global.
@@ -12,6 +13,7 @@ from graph.http.gate import Gatekeeper
 from graph.settings import Settings
 from resolvers.auth import Authenticator
 from resolvers.live import EventHub
+from resolvers.throttling import Throttles
 
 
 @dataclass(frozen=True)
@@ -20,3 +22,4 @@ class Services:
     authenticator: Authenticator
     hub: EventHub
     gate: Gatekeeper
+    throttles: Throttles

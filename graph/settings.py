@@ -68,6 +68,13 @@ class Settings(BaseSettings):
         ipaddress.ip_network("127.0.0.0/8"),
         ipaddress.ip_network("::1/128"),
     )
+    #: Throttling (API.md §9.2): failed uncached logins per client address within the window.
+    login_max_failures: int = Field(default=10, ge=1, le=1_000_000)
+    login_window_seconds: int = Field(default=300, ge=1, le=86_400)
+    #: How long a refused (throttled) login waits before its 429 is sent.
+    login_refusal_delay_ms: int = Field(default=1000, ge=0, le=60_000)
+    #: Polls per device id within 10 s; 0 turns the limit off.
+    poll_limit: int = Field(default=10, ge=0, le=1_000_000)
 
     @property
     def event_poll_seconds(self) -> float:

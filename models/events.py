@@ -19,6 +19,7 @@ class RegistrationEventKind(enum.Enum):
     BLOCKED = "BLOCKED"
     CREDENTIALS_DELIVERED = "CREDENTIALS_DELIVERED"
     REMOVED = "REMOVED"
+    CREDENTIALS_REQUESTED_AGAIN = "CREDENTIALS_REQUESTED_AGAIN"
 
 
 class RegistrationEvent(Model):

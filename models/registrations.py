@@ -49,6 +49,10 @@ class Registration(Model):
     credentials_delivered_at = fields.DatetimeField(null=True)
     device_username = fields.CharField(max_length=300, null=True)
     device_password_hash = fields.CharField(max_length=64, null=True)
+    #: The client address of the first contact (API.md §9.6), shown before acceptance.
+    connected_from = fields.CharField(max_length=100, null=True)
+    #: When a poll after delivery last wrote CREDENTIALS_REQUESTED_AGAIN (once an hour at most).
+    credentials_requested_again_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "registrations"

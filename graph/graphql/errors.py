@@ -17,7 +17,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from graph.graphql.redaction import without_values
-from resolvers.errors import DomainError
+from resolvers.errors import DomainError, Throttled
 
 log = logging.getLogger("gatehouse.errors")
 
@@ -60,7 +60,9 @@ def client_error(error: GraphQLError, request_id: str) -> GraphQLError:
         error.message = _SUGGESTION.sub("", error.message)
         return error
     if isinstance(original, DomainError):
-        extensions = {"code": original.code}
+        extensions: dict[str, object] = {"code": original.code}
+        if isinstance(original, Throttled):
+            extensions["retryAfter"] = original.retry_after
         message = original.message
     elif is_unexpected(error):
         extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}

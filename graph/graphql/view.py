@@ -21,12 +21,15 @@ from graph.http.refusals import GRAPHQL
 from graph.services import Services
 from graph.settings import Settings
 from resolvers.auth import Authenticator
+from resolvers.throttling import Throttles
 
 
 class GatehouseGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
 
-    def __init__(self, settings: Settings, authenticator: Authenticator) -> None:
+    def __init__(
+        self, settings: Settings, authenticator: Authenticator, throttles: Throttles | None = None
+    ) -> None:
         super().__init__(
             build_schema(settings),
             graphql_ide="graphiql" if settings.graphiql else None,
@@ -37,6 +40,7 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         )
         self.settings = settings
         self.authenticator = authenticator
+        self.throttles = throttles or Throttles()
         self.shared_json = SharedJson()
 
     def encode_json(self, data: object) -> str | bytes:
@@ -55,6 +59,7 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             authenticator=self.authenticator,
             request_id=state.get("request_id") or new_request_id(),
             actor=state.get("actor"),
+            throttles=self.throttles,
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -67,7 +72,7 @@ class GatehouseGraphQL(GraphQL[Context, None]):
 
 def routes(services: Services) -> list[BaseRoute]:
     """``/graphql``: any valid login over HTTP (each field checks its permission)."""
-    view = GatehouseGraphQL(services.settings, services.authenticator)
+    view = GatehouseGraphQL(services.settings, services.authenticator, services.throttles)
     return [
         services.gate.route(
             "/graphql", view, access=UserLogin(), refusal=GRAPHQL, methods=["GET", "POST"]
