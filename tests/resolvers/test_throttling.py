@@ -77,3 +77,16 @@ async def test_moving_window_counts_exactly_the_last_seconds_and_forgets_idle_ke
     now[0] = 1010.0 + moving_windows.SWEEP_EVERY_SECONDS + 11
     await storage.get_moving_window("other", 2, 10)  # a use after a minute sweeps
     assert "idle" not in storage._hits and "k" not in storage._hits
+
+
+async def test_an_unreachable_redis_lets_requests_through_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    throttles = Throttles("redis://127.0.0.1:1/0", login_max_failures=1, poll_limit=1)
+    for _ in range(3):
+        assert await throttles.login_failed("10.0.0.1") is False
+        assert await throttles.login_refusal("10.0.0.1") is None
+        await throttles.admit_poll("SN-1")
+    warnings = [r for r in caplog.records if r.name == "resolvers.throttling"]
+    assert len(warnings) == 1  # once a minute at most
+    assert "throttling is off" in warnings[0].getMessage()
