@@ -39,9 +39,16 @@ def run_env(**extra: str) -> dict[str, str]:
 
 
 class Server:
-    """A running server process; its output is kept (last 200 lines) for diagnosis."""
+    """A running server process; its output is kept (the last ``keep`` lines, by default 200,
+    for diagnosis; ``keep=None``: all of it)."""
 
-    def __init__(self, process: subprocess.Popen[str], port: int, startup_line: str | None) -> None:
+    def __init__(
+        self,
+        process: subprocess.Popen[str],
+        port: int,
+        startup_line: str | None,
+        keep: int | None = 200,
+    ) -> None:
         self.process = process
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
@@ -49,7 +56,8 @@ class Server:
         self.startup_line = startup_line
         self.started = threading.Event()
         self.banner = ""  # everything printed up to the startup line
-        self.log: deque[str] = deque(maxlen=200)
+        self.log: deque[str] = deque(maxlen=keep)
+        self.reader: threading.Thread | None = None
 
     def keep_log(self) -> None:
         assert self.process.stdout is not None
@@ -59,6 +67,13 @@ class Server:
                 if self.startup_line is not None and self.startup_line in line:
                     self.started.set()
             self.log.append(line)
+
+    def output(self) -> str:
+        """Everything kept of the output, once the process has exited and it was all read."""
+        assert self.process.poll() is not None, "stop the server first"
+        if self.reader is not None:
+            self.reader.join(timeout=10)
+        return "".join(self.log)
 
     def password_of(self, login: str) -> str:
         match = re.search(rf"Log in as {re.escape(login)} with password (\S+)", self.banner)
@@ -102,14 +117,16 @@ def start_process(
     env: dict[str, str],
     port: int,
     startup_line: str | None = "Application startup complete",
+    keep: int | None = 200,
 ) -> Server:
     """Run ``command``; return once it printed ``startup_line`` and answers ``/health``."""
     process = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    server = Server(process, port, startup_line)
+    server = Server(process, port, startup_line, keep)
     # A thread drains the output (a full pipe would block the server) and keeps it.
-    threading.Thread(target=server.keep_log, daemon=True).start()
+    server.reader = threading.Thread(target=server.keep_log, daemon=True)
+    server.reader.start()
     deadline = time.monotonic() + STARTUP_SECONDS
     if startup_line is not None:
         server.started.wait(timeout=STARTUP_SECONDS)
@@ -129,8 +146,9 @@ def start_server(
     env: dict[str, str],
     *args: str,
     startup_line: str | None = "Application startup complete",
+    keep: int | None = 200,
 ) -> Server:
     """``gatehouse serve`` on a free port (``startup_line=None``: wait for /health alone)."""
     port = free_port()
     command = [GATEHOUSE, "serve", "--port", str(port), *args]
-    return start_process(command, cwd, env, port, startup_line)
+    return start_process(command, cwd, env, port, startup_line, keep)

@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
+from graph import log_filters
 from graph.callbacks import emqx, gateway, mosquitto, rabbitmq
 from graph.console import surface as console
 from graph.graphql import view
@@ -35,6 +36,7 @@ from resolvers.brokers import broker_for
 from resolvers.device_auth import DeviceRules
 from resolvers.device_logins import DeviceLogins
 from resolvers.live import EventHub
+from resolvers.throttling import Throttles
 from resolvers.users import LOGIN_TOPIC
 from resolvers.webhook_delivery import DeliveryConfig, WebhookDeliverer
 
@@ -57,7 +59,14 @@ SURFACES: tuple[Callable[[Services], list[BaseRoute]], ...] = (
 
 
 def build_services(settings: Settings) -> Services:
-    authenticator = Authenticator(ttl=settings.auth_cache_seconds)
+    throttles = Throttles(
+        settings.broker_url,
+        login_max_failures=settings.login_max_failures,
+        login_window_seconds=settings.login_window_seconds,
+        poll_limit=settings.poll_limit,
+        refusal_delay=settings.login_refusal_delay_ms / 1000,
+    )
+    authenticator = Authenticator(ttl=settings.auth_cache_seconds, throttles=throttles)
     hub = EventHub(
         broker_for(settings.broker_url),
         poll_interval=settings.event_poll_seconds,
@@ -80,7 +89,12 @@ def build_services(settings: Settings) -> Services:
         ClientAddresses(settings.trusted_proxies),
     )
     return Services(
-        settings=settings, authenticator=authenticator, hub=hub, gate=gate, device_logins=devices
+        settings=settings,
+        authenticator=authenticator,
+        hub=hub,
+        gate=gate,
+        device_logins=devices,
+        throttles=throttles,
     )
 
 
@@ -105,6 +119,7 @@ def create_app(settings: Settings, *, manage_orm: bool = True) -> Starlette:
 
     Tests that set up the ORM themselves pass ``manage_orm=False``.
     """
+    log_filters.install()  # before the ORM or a websocket logs anything
     services = build_services(settings)
     hide_callback_queries()
     hub = services.hub

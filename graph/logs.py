@@ -15,6 +15,7 @@ import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
+from graph import log_filters
 from graph.settings import Settings
 
 #: The id of the request being served in this task (``None`` outside requests).
@@ -74,3 +75,4 @@ def configure_logging(settings: Settings) -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+    log_filters.install()  # no secret or hash in any line, DEBUG included

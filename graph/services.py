@@ -1,4 +1,5 @@
-"""What one app's surfaces share: settings, the login caches, the event hub, the gatekeeper.
+"""What one app's surfaces share: settings, the login caches, the event hub, the gatekeeper,
+the throttles.
 
 ``create_app`` builds one :class:`Services` and hands it to every surface's
 ``routes(services)``; nothing here is process-global.
@@ -13,6 +14,7 @@ from graph.settings import Settings
 from resolvers.auth import Authenticator
 from resolvers.device_logins import DeviceLogins
 from resolvers.live import EventHub
+from resolvers.throttling import Throttles
 
 
 @dataclass(frozen=True)
@@ -23,3 +25,4 @@ class Services:
     gate: Gatekeeper
     #: Answers the brokers' and gateways' device callbacks (API.md §6).
     device_logins: DeviceLogins
+    throttles: Throttles

@@ -92,6 +92,13 @@ class Settings(BaseSettings):
     #: How long a process keeps its claim on a webhook without renewing it (a process
     #: that died without letting go delays that webhook's deliveries this long at most).
     webhook_lease_seconds: int = Field(default=60, ge=2, le=3600)
+    #: Throttling (API.md §9.2): failed uncached logins per client address within the window.
+    login_max_failures: int = Field(default=10, ge=1, le=1_000_000)
+    login_window_seconds: int = Field(default=300, ge=1, le=86_400)
+    #: How long a refused (throttled) login waits before its 429 is sent.
+    login_refusal_delay_ms: int = Field(default=1000, ge=0, le=60_000)
+    #: Polls per device id within 10 s; 0 turns the limit off.
+    poll_limit: int = Field(default=10, ge=0, le=1_000_000)
 
     @property
     def event_poll_seconds(self) -> float:

@@ -52,6 +52,10 @@ class Registration(Model):
     # The last time a broker or gateway callback accepted the device's credentials,
     # written at most once a minute (``resolvers/device_logins.py``).
     last_authenticated_at = fields.DatetimeField(null=True)
+    #: The client address of the first contact (API.md §9.6), shown before acceptance.
+    connected_from = fields.CharField(max_length=100, null=True)
+    #: When a poll after delivery last wrote CREDENTIALS_REQUESTED_AGAIN (once an hour at most).
+    credentials_requested_again_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "registrations"

@@ -38,7 +38,14 @@ log = logging.getLogger("resolvers.changes")
 
 
 def utcnow() -> datetime:
+    """The service layer's one clock: every change is stamped with it, and rules that look
+    at elapsed time (``resolvers/credentials.py``) read it, so tests move time by patching
+    this function instead of sleeping."""
     return datetime.now(UTC)
+
+
+def _change_time() -> datetime:
+    return utcnow()  # looked up at each change, so a patched clock takes effect
 
 
 @dataclass
@@ -47,7 +54,7 @@ class TenantChange:
 
     tenant_ids: tuple[str, ...]
     connection: BaseDBAsyncClient
-    at: datetime = field(default_factory=utcnow)
+    at: datetime = field(default_factory=_change_time)
     events: list[RegistrationEvent] = field(default_factory=list)
     #: Events written by a statement of their own (``events.append_accepted``): still notified.
     bulk_written: bool = False

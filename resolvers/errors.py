@@ -88,3 +88,13 @@ class RegisterRefused(DomainError):
         )
         self.code = code
         self.problems = problems
+
+
+class Throttled(DomainError):
+    """Too many requests of one kind (API.md §9.2); try again after ``retry_after`` seconds."""
+
+    code = "TOO_MANY_REQUESTS"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -18,6 +18,15 @@ The table, read as sentences:
 - DELIVER: ACCEPTED → itself, credentials collected, CREDENTIALS_DELIVERED
 - RESET_CREDENTIALS: ACCEPTED → itself, delivered credentials revoked (§6.5), CREDENTIALS_RESET
 - REMOVE: any status → (none), event REMOVED
+- REJECT_TOKEN_AT_DELIVERY: ACCEPTED → itself (a wrong token at the poll that would
+  collect the credentials, below the limit), TOKEN_REJECTED
+- BLOCK_AT_DELIVERY: ACCEPTED → BLOCKED (that wrong token reaching the limit), BLOCKED
+- REQUEST_AGAIN: ACCEPTED → itself (a poll after delivery, at most once an hour),
+  CREDENTIALS_REQUESTED_AGAIN
+
+A failed security token attempt counts the same wherever it is made
+(:class:`FailedAttempts`): at ``accept`` it is REJECT_TOKEN or BLOCK, at
+delivery REJECT_TOKEN_AT_DELIVERY or BLOCK_AT_DELIVERY.
 """
 
 from __future__ import annotations
@@ -73,6 +82,18 @@ RESET_CREDENTIALS = _t(
     "reset credentials", {Status.ACCEPTED}, Status.ACCEPTED, Kind.CREDENTIALS_RESET
 )
 REMOVE = _t("remove", set(Status), None, Kind.REMOVED)
+REJECT_TOKEN_AT_DELIVERY = _t(
+    "reject a token at delivery", {Status.ACCEPTED}, Status.ACCEPTED, Kind.TOKEN_REJECTED
+)
+BLOCK_AT_DELIVERY = _t(
+    "block after failed attempts at delivery", {Status.ACCEPTED}, Status.BLOCKED, Kind.BLOCKED
+)
+REQUEST_AGAIN = _t(
+    "credentials requested again",
+    {Status.ACCEPTED},
+    Status.ACCEPTED,
+    Kind.CREDENTIALS_REQUESTED_AGAIN,
+)
 
 TRANSITIONS: tuple[Transition, ...] = (
     REGISTER,
@@ -84,6 +105,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     DELIVER,
     RESET_CREDENTIALS,
     REMOVE,
+    REJECT_TOKEN_AT_DELIVERY,
+    BLOCK_AT_DELIVERY,
+    REQUEST_AGAIN,
 )
 
 
@@ -92,6 +116,22 @@ def first_contact(blocked: bool) -> Transition:
     return BLOCK_AT_FIRST_CONTACT if blocked else CONNECT
 
 
+@dataclass(frozen=True)
+class FailedAttempts:
+    """Where a wrong or missing security token can be given, and what it does there."""
+
+    rejected: Transition
+    blocked: Transition
+
+    def after(self, failed_attempts: int, limit: int) -> Transition:
+        """The transition of the attempt that makes the count ``failed_attempts``."""
+        return self.blocked if failed_attempts >= limit else self.rejected
+
+
+AT_ACCEPT = FailedAttempts(REJECT_TOKEN, BLOCK)
+AT_DELIVERY = FailedAttempts(REJECT_TOKEN_AT_DELIVERY, BLOCK_AT_DELIVERY)
+
+
 def failed_attempt(failed_attempts: int, limit: int) -> Transition:
     """A wrong or missing token, ``failed_attempts`` counting it: blocks at the tenant's limit."""
-    return BLOCK if failed_attempts >= limit else REJECT_TOKEN
+    return AT_ACCEPT.after(failed_attempts, limit)

@@ -21,6 +21,7 @@ from models.groups import Group
 from models.registrations import Registration, RegistrationStatus
 from models.tenants import Tenant
 from resolvers import device_logins, events, lifecycle, live, options, security_tokens, validation
+from resolvers.attempts import count_failed_attempt
 from resolvers.changes import TenantChange, tenant_change
 from resolvers.errors import (
     DeviceProblem,
@@ -288,30 +289,25 @@ async def _apply_accept_decision(
     typed: bool,
 ) -> Exception | None:
     """Under the lock: accept, count a failed attempt, or block. Returns the error to raise."""
-    previous = registration.status
-    registration.updated_at = change.at
     if accepted:
+        previous = registration.status
         transition = lifecycle.ACCEPT
+        assert transition.target is not None
+        registration.status = transition.target
+        registration.updated_at = change.at
         registration.accepted_at = change.at
         registration.accepted_by = actor.name
-        changed = ["status", "accepted_at", "accepted_by", "updated_at"]
-    else:
-        registration.failed_attempts += 1
-        transition = lifecycle.failed_attempt(registration.failed_attempts, limit)
-        if transition is lifecycle.BLOCK:
-            registration.blocked_reason = (
-                f"blocked after {registration.failed_attempts} failed security token attempts"
-            )
-        changed = ["failed_attempts", "status", "blocked_reason", "updated_at"]
-    assert transition.target is not None
-    registration.status = transition.target
-    await registration.save(update_fields=changed)
-    change.record(
-        transition, actor.tenant_id, registration.device_id, previous=previous, actor=actor.name
-    )
-    if accepted:
+        await registration.save(
+            update_fields=["status", "accepted_at", "accepted_by", "updated_at"]
+        )
+        change.record(
+            transition, actor.tenant_id, registration.device_id, previous=previous, actor=actor.name
+        )
         change.note("%s accepted device %s", actor.name, registration.device_id)
         return None
+    transition = await count_failed_attempt(
+        change, registration, limit, lifecycle.AT_ACCEPT, actor=actor.name
+    )
     change.note(
         "%s: security token rejected for device %s (%d/%d)",
         actor.name,

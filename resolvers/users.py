@@ -26,6 +26,7 @@ from resolvers.permissions import (
     Permission,
     permission_names,
 )
+from resolvers.throttling import Throttles
 
 log = logging.getLogger(__name__)
 
@@ -142,11 +143,24 @@ class WrongCurrentPassword(InvalidInput):
     """``changeMyPassword`` with a wrong current password (counts as a failed login)."""
 
 
-async def change_my_password(actor: Actor, current_password: str, new_password: str) -> None:
-    """Any logged-in user: a new password, given the current one."""
+async def change_my_password(
+    actor: Actor,
+    current_password: str,
+    new_password: str,
+    *,
+    throttles: Throttles | None = None,
+    client_address: str | None = None,
+) -> None:
+    """Any logged-in user: a new password, given the current one.
+
+    A wrong current password counts as a failed login of ``client_address``
+    (API.md §9.1, §9.2), so the mutation cannot be used to guess passwords.
+    """
     validation.password(new_password)
     user = await User.get_or_none(tenant_id=actor.tenant_id, username=actor.username)
     if user is None or not await verify_password(user.password_hash, current_password):
+        if throttles is not None and client_address is not None:
+            await throttles.login_failed(client_address)
         raise WrongCurrentPassword("the current password is wrong")
     user.password_hash = await hash_password(new_password)
     await user.save(update_fields=["password_hash"])

@@ -54,6 +54,7 @@ def registration_data(registration: Registration, group: Group | None) -> dict[s
         "createdAt": _time(registration.created_at),
         "updatedAt": _time(registration.updated_at),
         "connectedAt": _time(registration.connected_at),
+        "connectedFrom": registration.connected_from,
         "usesSecurityToken": registration.uses_token,
         "failedAttempts": registration.failed_attempts,
         "acceptedAt": _time(registration.accepted_at),

@@ -11,12 +11,14 @@ from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
+from graph.http.addresses import UNKNOWN
 from graph.settings import Settings
 from models.groups import Group
 from resolvers.auth import Authenticator
 from resolvers.errors import Forbidden
 from resolvers.groups import groups_by_ids
 from resolvers.permissions import Actor
+from resolvers.throttling import Throttles
 
 
 class Loaders:
@@ -40,6 +42,8 @@ class Context:
     request_id: str
     actor: Actor | None = None
     connection_params: dict[str, Any] | None = None
+    #: The process's throttles (API.md §9.2); the app always sets them.
+    throttles: Throttles = field(default_factory=Throttles)
     _loaders: Loaders | None = field(default=None, repr=False)
 
     @property
@@ -48,6 +52,12 @@ class Context:
         if self.actor is None:
             raise Forbidden("not authenticated")
         return self.actor
+
+    @property
+    def client_address(self) -> str:
+        """The client address the gate computed (API.md §9.2)."""
+        address: str = self.request.scope.get("state", {}).get("client_address", UNKNOWN)
+        return address
 
     @property
     def loaders(self) -> Loaders:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import strawberry
+from starlette.responses import Response
 
 from graph.graphql.arguments import given
 from graph.graphql.context import Info
 from graph.graphql.permissions import can
 from resolvers.credentials import IssuedCredentials, request_credentials
+from resolvers.errors import Throttled
 from resolvers.permissions import Permission
 
 
@@ -38,5 +40,18 @@ class DeviceMutations:
     async def request_device_credentials(
         self, info: Info, id: strawberry.ID, security_token: str | None = strawberry.UNSET
     ) -> DeviceCredentials | None:
-        issued = await request_credentials(info.context.caller, id, given(security_token))
+        context = info.context
+        try:
+            issued = await request_credentials(
+                context.caller,
+                id,
+                given(security_token),
+                client_address=context.client_address,
+                throttles=context.throttles,
+            )
+        except Throttled as throttled:
+            # The error carries TOO_MANY_REQUESTS and retryAfter; HTTP also gets the header.
+            if isinstance(context.response, Response):
+                context.response.headers["Retry-After"] = str(throttled.retry_after)
+            raise
         return DeviceCredentials.from_issued(issued) if issued else None

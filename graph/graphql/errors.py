@@ -16,7 +16,8 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
-from resolvers.errors import DomainError
+from graph.graphql.redaction import without_values
+from resolvers.errors import DomainError, Throttled
 
 log = logging.getLogger("gatehouse.errors")
 
@@ -43,7 +44,7 @@ def log_errors(errors: list[GraphQLError], execution_context: ExecutionContext |
                 exc_info=error.original_error,
             )
         else:
-            log.debug("request %s: %s", request_id, error.message)
+            log.debug("request %s: %s", request_id, without_values(error.message))
 
 
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?$", re.DOTALL)
@@ -51,13 +52,17 @@ _SUGGESTION = re.compile(r"\s*Did you mean .*\?$", re.DOTALL)
 
 def client_error(error: GraphQLError, request_id: str) -> GraphQLError:
     original = error.original_error
+    if not isinstance(original, DomainError) and not is_unexpected(error):
+        error.message = without_values(error.message)  # no input echoed back (§9.6)
     if original is None and "Did you mean" in error.message:
         # graphql-core suggests names in argument, type and enum errors too; strawberry's
         # disable_field_suggestions covers only fields. Suggestions would reveal the schema.
         error.message = _SUGGESTION.sub("", error.message)
         return error
     if isinstance(original, DomainError):
-        extensions = {"code": original.code}
+        extensions: dict[str, object] = {"code": original.code}
+        if isinstance(original, Throttled):
+            extensions["retryAfter"] = original.retry_after
         message = original.message
     elif is_unexpected(error):
         extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}

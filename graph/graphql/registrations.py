@@ -35,6 +35,10 @@ class Registration:
     created_at: datetime
     updated_at: datetime
     connected_at: datetime | None
+    connected_from: str | None = strawberry.field(
+        description="The client address of the device's first request for credentials "
+        "(API.md §9.6): check it before accepting."
+    )
     uses_security_token: bool
     failed_attempts: int
     accepted_at: datetime | None
@@ -76,6 +80,7 @@ class Registration:
             created_at=registration.created_at,
             updated_at=registration.updated_at,
             connected_at=registration.connected_at,
+            connected_from=registration.connected_from,
             uses_security_token=registration.uses_token,
             failed_attempts=registration.failed_attempts,
             accepted_at=registration.accepted_at,

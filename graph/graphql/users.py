@@ -119,5 +119,12 @@ class UserMutations:
     async def change_my_password(
         self, info: Info, current_password: str, new_password: str
     ) -> bool:
-        await users.change_my_password(info.context.caller, current_password, new_password)
+        context = info.context
+        await users.change_my_password(
+            context.caller,
+            current_password,
+            new_password,
+            throttles=context.throttles,
+            client_address=context.client_address,
+        )
         return True

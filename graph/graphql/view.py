@@ -22,13 +22,18 @@ from graph.http.refusals import GRAPHQL
 from graph.services import Services
 from graph.settings import Settings
 from resolvers.auth import Authenticator
+from resolvers.throttling import Throttles
 
 
 class GatehouseGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(
-        self, settings: Settings, authenticator: Authenticator, graphiql: GraphiQLPage | None
+        self,
+        settings: Settings,
+        authenticator: Authenticator,
+        graphiql: GraphiQLPage | None,
+        throttles: Throttles | None = None,
     ) -> None:
         super().__init__(
             build_schema(settings),
@@ -40,6 +45,7 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         )
         self.settings = settings
         self.authenticator = authenticator
+        self.throttles = throttles or Throttles()
         self.shared_json = SharedJson()
         self.graphiql = graphiql
 
@@ -64,6 +70,7 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             authenticator=self.authenticator,
             request_id=state.get("request_id") or new_request_id(),
             actor=state.get("actor"),
+            throttles=self.throttles,
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -77,7 +84,7 @@ class GatehouseGraphQL(GraphQL[Context, None]):
 def routes(services: Services) -> list[BaseRoute]:
     """``/graphql``: any valid login over HTTP (each field checks its permission)."""
     graphiql = GraphiQLPage() if services.settings.graphiql else None
-    view = GatehouseGraphQL(services.settings, services.authenticator, graphiql)
+    view = GatehouseGraphQL(services.settings, services.authenticator, graphiql, services.throttles)
     routes = [
         services.gate.route(
             "/graphql", view, access=UserLogin(), refusal=GRAPHQL, methods=["GET", "POST"]

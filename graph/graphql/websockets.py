@@ -3,7 +3,8 @@
 Credentials come from the ``connection_init`` payload's ``Authorization`` where
 it has one, otherwise from the upgrade request's ``Authorization`` header (what
 a browser logged in to GraphiQL sends). ``graphql-transport-ws`` closes with
-4401 for missing or wrong credentials and 4403 without DEVICE_CONTROL_READ,
+4401 for missing or wrong credentials, 4403 without DEVICE_CONTROL_READ and
+4429 while the client's address is throttled for failed logins (API.md §9.2),
 before ``connection_ack``; the legacy ``graphql-ws`` answers ``connection_error``.
 """
 
@@ -19,10 +20,13 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Connec
 
 from graph.graphql.context import Context
 from graph.http.logins import authenticate_header
+from resolvers.errors import Throttled
 from resolvers.permissions import Permission
 
 UNAUTHORIZED = 4401
 FORBIDDEN = 4403
+#: Too many failed logins from the client's address (API.md §9.2); the reason says when to retry.
+TOO_MANY_REQUESTS = 4429
 
 
 class WebSocketRejected(ConnectionRejectionError):
@@ -44,7 +48,13 @@ def _header_from_payload(payload: Any) -> str | None:
 async def authenticate_websocket(context: Context, payload: Any) -> None:
     """Set ``context.actor`` from the init payload or the upgrade header, or raise."""
     header = _header_from_payload(payload) or context.request.headers.get("authorization")
-    actor = await authenticate_header(context.authenticator, header)
+    client_address = context.request.scope.get("state", {}).get("client_address")
+    try:
+        actor = await authenticate_header(context.authenticator, header, client_address)
+    except Throttled as throttled:
+        raise WebSocketRejected(
+            TOO_MANY_REQUESTS, f"Too many failed logins; retry after {throttled.retry_after} s"
+        ) from None
     if actor is None:
         raise WebSocketRejected(UNAUTHORIZED, "Unauthorized")
     if not actor.can(Permission.DEVICE_CONTROL_READ):

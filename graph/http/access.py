@@ -21,6 +21,7 @@ from resolvers.auth import Authenticator
 from resolvers.credentials import may_request
 from resolvers.device_auth import DeviceLogin
 from resolvers.device_logins import DeviceLogins
+from resolvers.errors import Throttled
 from resolvers.permissions import Actor, Permission
 
 log = logging.getLogger("gatehouse.auth")
@@ -31,15 +32,20 @@ class Reason(enum.Enum):
     BAD_LOGIN = "wrong credentials"
     FORBIDDEN = "missing permission"
     NOT_INTERNAL = "not from an internal network"
+    THROTTLED = "too many failed logins"
 
 
 class Denied(Exception):
-    """The request may not reach the endpoint; ``message`` is safe to show the client."""
+    """The request may not reach the endpoint; ``message`` is safe to show the client.
 
-    def __init__(self, reason: Reason, message: str) -> None:
+    ``retry_after`` (seconds) is set for refusals that end by themselves (THROTTLED).
+    """
+
+    def __init__(self, reason: Reason, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -155,9 +161,16 @@ async def _authenticate(caller: Caller, checks: Checks, header: str) -> Actor | 
     credentials = parse_basic(header)
     actor = None
     if credentials is not None:
-        actor = await checks.authenticator.authenticate(
-            credentials.tenant_id, credentials.username, credentials.password
-        )
+        try:
+            actor = await checks.authenticator.authenticate(
+                credentials.tenant_id,
+                credentials.username,
+                credentials.password,
+                client_address=caller.client_address,
+            )
+        except Throttled as throttled:
+            # Logged once, when the address reaches its limit (resolvers/auth.py), not per refusal.
+            raise Denied(Reason.THROTTLED, throttled.message, throttled.retry_after) from None
     if actor is None:
         log.info("rejected credentials from %s", caller.client_address)
     return actor

@@ -52,11 +52,20 @@ def parse_basic(header: str | None) -> Credentials | None:
     return Credentials(tenant_id, username, password)
 
 
-async def authenticate_header(authenticator: Authenticator, header: str | None) -> Actor | None:
-    """The user an ``Authorization`` header logs in, or ``None``."""
+async def authenticate_header(
+    authenticator: Authenticator, header: str | None, client_address: str | None = None
+) -> Actor | None:
+    """The user an ``Authorization`` header logs in, or ``None``.
+
+    With ``client_address``, raises :class:`~resolvers.errors.Throttled` for an
+    address with too many failed logins (API.md §9.2).
+    """
     credentials = parse_basic(header)
     if credentials is None:
         return None
     return await authenticator.authenticate(
-        credentials.tenant_id, credentials.username, credentials.password
+        credentials.tenant_id,
+        credentials.username,
+        credentials.password,
+        client_address=client_address,
     )

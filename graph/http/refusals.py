@@ -19,6 +19,7 @@ _STATUS = {
     Reason.BAD_LOGIN: 401,
     Reason.FORBIDDEN: 403,
     Reason.NOT_INTERNAL: 403,
+    Reason.THROTTLED: 429,
 }
 
 
@@ -38,6 +39,8 @@ def wants_xbasic(caller: Caller) -> bool:
 def _challenge(response: Response, denied: Denied, caller: Caller) -> Response:
     if _STATUS[denied.reason] == 401:
         response.headers["WWW-Authenticate"] = XBASIC_REALM if wants_xbasic(caller) else REALM
+    if denied.retry_after is not None:
+        response.headers["Retry-After"] = str(denied.retry_after)
     return response
 
 
@@ -49,15 +52,14 @@ class GraphQLRefusal:
         Reason.BAD_LOGIN: "UNAUTHENTICATED",
         Reason.FORBIDDEN: "FORBIDDEN",
         Reason.NOT_INTERNAL: "FORBIDDEN",
+        Reason.THROTTLED: "TOO_MANY_REQUESTS",
     }
 
     def response(self, denied: Denied, caller: Caller) -> Response:
-        body = {
-            "data": None,
-            "errors": [
-                {"message": denied.message, "extensions": {"code": self.CODES[denied.reason]}}
-            ],
-        }
+        extensions: dict[str, object] = {"code": self.CODES[denied.reason]}
+        if denied.retry_after is not None:
+            extensions["retryAfter"] = denied.retry_after
+        body = {"data": None, "errors": [{"message": denied.message, "extensions": extensions}]}
         return _challenge(JSONResponse(body, status_code=_STATUS[denied.reason]), denied, caller)
 
 
@@ -69,6 +71,7 @@ class CumulocityRefusal:
         Reason.BAD_LOGIN: "security/Unauthorized",
         Reason.FORBIDDEN: "security/Forbidden",
         Reason.NOT_INTERNAL: "security/Forbidden",
+        Reason.THROTTLED: "security/Too Many Requests",
     }
     INFO = "see the Gatehouse README, section 'Cumulocity REST for operators'"
 

@@ -20,7 +20,7 @@ from graph.http.access import BootstrapLogin
 from graph.http.refusals import CUMULOCITY
 from graph.services import Services
 from resolvers.credentials import request_credentials
-from resolvers.errors import InvalidInput
+from resolvers.errors import InvalidInput, Throttled
 
 CREDENTIALS_MEDIA_TYPE = "application/vnd.com.nsn.cumulocity.devicecredentials+json"
 ACCEPTED_MEDIA_TYPES = {"application/json", CREDENTIALS_MEDIA_TYPE}
@@ -69,9 +69,19 @@ def routes(services: Services) -> list[BaseRoute]:
             )
         try:
             device_id, token = _parse_body(await request.body())
-            issued = await request_credentials(request.state.actor, device_id, token)
+            issued = await request_credentials(
+                request.state.actor,
+                device_id,
+                token,
+                client_address=request.state.client_address,
+                throttles=services.throttles,
+            )
         except InvalidInput as error:
             return _error(422, "devicecontrol/Unprocessable Entity", error.message)
+        except Throttled as throttled:
+            response = _error(429, "devicecontrol/Too Many Requests", throttled.message)
+            response.headers["Retry-After"] = str(throttled.retry_after)
+            return response
         if issued is None:
             return JSONResponse(NOT_FOUND_BODY, status_code=404)
         base = public_url or str(request.base_url).rstrip("/")

@@ -4,7 +4,7 @@ from models.events import RegistrationEventKind
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0003_drop_tenant_is_management')]
+    dependencies = [('models', '0004_takeover_trace')]
 
     initial = False
 

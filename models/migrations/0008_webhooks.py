@@ -7,7 +7,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0003_drop_tenant_is_management')]
+    dependencies = [('models', '0005_device_authentication')]
 
     initial = False
 

@@ -41,6 +41,13 @@ SHARED_ORDER_ROUNDS = 8
 OPERATOR_PERMISSIONS = ["DEVICE_CONTROL_ADMIN", "DEVICE_CONTROL_READ"]
 
 
+@pytest.fixture
+def settings() -> Settings:
+    """The app without its poll limit: these tests race many polls of one device on purpose
+    (the limit itself is proven in ``tests/graph/test_poll_limit.py``)."""
+    return Settings(database_url="sqlite://:memory:", poll_limit=0)
+
+
 def require_postgres(db: str) -> None:
     if db != "postgres":
         pytest.skip("concurrency rules are proven on PostgreSQL")

@@ -152,3 +152,16 @@ async def test_any_logged_in_user_may_change_their_own_password(http: httpx.Asyn
     renewed = nobody.as_user("management/no-permissions", "a-new-password")
     short = await renewed(CHANGE_MINE, current="a-new-password", new="short")
     assert error_codes(short) == ["INVALID_INPUT"]
+
+
+async def test_wrong_current_passwords_count_as_failed_logins_and_throttle(
+    admin: GraphQLClient,
+) -> None:
+    bob = await make_user(admin, "bob", [])
+    for _ in range(10):  # GATEHOUSE_LOGIN_MAX_FAILURES, by default
+        wrong = await bob(CHANGE_MINE, current="guess-guess", new="bob-new-password")
+        assert error_codes(wrong) == ["INVALID_INPUT"]
+    # The address is now throttled: an uncached login from it is refused unhashed.
+    refused = await admin.as_user("management/bob", "another-guess").post(ME)
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) >= 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,3 +65,22 @@ async def app_client(app_settings: Settings) -> AsyncIterator[httpx.AsyncClient]
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gatehouse.test") as client:
         yield client
+
+
+@asynccontextmanager
+async def app_clients(
+    app_settings: Settings, *addresses: str
+) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """HTTP clients for one app built with ``app_settings``, one per client ``address``
+    (the peer address the app sees), all on the database of ``db``."""
+    app = create_app(app_settings, manage_orm=False)
+    async with AsyncExitStack() as stack:
+        yield [
+            await stack.enter_async_context(
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app, client=(address, 40000)),
+                    base_url="http://gatehouse.test",
+                )
+            )
+            for address in addresses
+        ]

@@ -6,9 +6,11 @@ from typing import Any
 
 import httpx
 
+from models.events import RegistrationEvent
+from models.registrations import Registration
 from tests.kit.accounts import BOOTSTRAP_LOGIN, BOOTSTRAP_PASSWORD
 from tests.kit.clients import GraphQLClient, basic
-from tests.kit.registrations import register
+from tests.kit.registrations import accept, register
 
 #: The security token the tests' devices present.
 TOKEN = "t0ken-of-the-device"
@@ -58,3 +60,18 @@ async def pending(
     registered = await register(client, {"id": device_id})
     assert registered["__typename"] == "RegisterSuccess", registered
     assert (await poll(http, device_id, token=token)).status_code == 404
+
+
+async def accepted(
+    http: httpx.AsyncClient, client: GraphQLClient, device_id: str, token: str | None = None
+) -> None:
+    """Register ``device_id``, let it make first contact (with ``token``) and accept it."""
+    await pending(http, client, device_id, token=token)
+    result = await accept(client, device_id, token)
+    assert result["__typename"] == "Registration", result
+
+
+async def stored_state(device_id: str) -> tuple[list[dict[str, Any]], int]:
+    """The registration's whole row and the number of events on the platform."""
+    row = await Registration.filter(device_id=device_id).values()
+    return row, await RegistrationEvent.all().count()

@@ -26,6 +26,9 @@ BLOCKED = Status.BLOCKED
         (lifecycle.DELIVER, {ACCEPTED}, ACCEPTED, Kind.CREDENTIALS_DELIVERED),
         (lifecycle.RESET_CREDENTIALS, {ACCEPTED}, ACCEPTED, Kind.CREDENTIALS_RESET),
         (lifecycle.REMOVE, set(Status), None, Kind.REMOVED),
+        (lifecycle.REJECT_TOKEN_AT_DELIVERY, {ACCEPTED}, ACCEPTED, Kind.TOKEN_REJECTED),
+        (lifecycle.BLOCK_AT_DELIVERY, {ACCEPTED}, BLOCKED, Kind.BLOCKED),
+        (lifecycle.REQUEST_AGAIN, {ACCEPTED}, ACCEPTED, Kind.CREDENTIALS_REQUESTED_AGAIN),
     ],
 )
 def test_each_change_moves_from_its_statuses_to_its_status_with_its_event(
@@ -78,3 +81,19 @@ def test_a_failed_attempt_blocks_at_the_limit(
     failed: int, limit: int, expected: lifecycle.Transition
 ) -> None:
     assert lifecycle.failed_attempt(failed, limit) is expected
+
+
+@pytest.mark.parametrize(
+    ("where", "rejected", "blocked"),
+    [
+        (lifecycle.AT_ACCEPT, lifecycle.REJECT_TOKEN, lifecycle.BLOCK),
+        (lifecycle.AT_DELIVERY, lifecycle.REJECT_TOKEN_AT_DELIVERY, lifecycle.BLOCK_AT_DELIVERY),
+    ],
+)
+def test_a_failed_attempt_counts_the_same_at_accept_and_at_delivery(
+    where: lifecycle.FailedAttempts, rejected: lifecycle.Transition, blocked: lifecycle.Transition
+) -> None:
+    assert [where.after(n, 3) for n in (1, 2, 3, 4)] == [rejected, rejected, blocked, blocked]
+    # Either way the registration stays where it was, or is blocked.
+    assert rejected.sources == blocked.sources == frozenset({rejected.target})
+    assert blocked.target is BLOCKED

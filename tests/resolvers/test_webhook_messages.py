@@ -89,6 +89,7 @@ def test_payload_names_fields_as_graphql_does() -> None:
                 "createdAt": "2025-03-04T04:06:07.890123+00:00",
                 "updatedAt": "2025-03-04T05:06:07.890123+00:00",
                 "connectedAt": "2025-03-04T05:01:07.890123+00:00",
+                "connectedFrom": None,
                 "usesSecurityToken": True,
                 "failedAttempts": 1,
                 "acceptedAt": "2025-03-04T05:06:07.890123+00:00",
