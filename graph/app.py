@@ -45,6 +45,7 @@ def build_services(settings: Settings) -> Services:
     gate = Gatekeeper(
         Checks(authenticator, settings.internal_networks),
         ClientAddresses(settings.trusted_proxies),
+        max_body_bytes=settings.max_body_bytes,
     )
     return Services(settings=settings, authenticator=authenticator, hub=hub, gate=gate)
 

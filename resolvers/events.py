@@ -22,7 +22,7 @@ from models.registrations import Registration
 from models.tenants import Tenant
 from resolvers import lifecycle
 from resolvers.errors import InvalidInput
-from resolvers.pagination import Page, decode_cursor, encode_cursor, page_size
+from resolvers.pagination import MAX_INT_CURSOR, Page, decode_cursor, encode_cursor, page_size
 from resolvers.permissions import Actor, Permission
 
 
@@ -104,7 +104,7 @@ def event_cursor(tenant_id: str, seq: int) -> str:
 def parse_event_cursor(tenant_id: str, cursor: str) -> int:
     """The ``seq`` inside a cursor of ``tenant_id``'s log, or :class:`InvalidInput`."""
     owner, _, seq = decode_cursor(CURSOR_KIND, cursor).rpartition(":")
-    if not seq.isascii() or not seq.isdigit():
+    if not seq.isascii() or not seq.isdigit() or len(seq) > 19 or int(seq) > MAX_INT_CURSOR:
         raise InvalidInput(f"invalid event cursor {cursor[:60]!r}")
     if owner != tenant_id:
         raise InvalidInput("this event cursor belongs to another tenant's log")

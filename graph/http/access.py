@@ -29,6 +29,8 @@ class Reason(enum.Enum):
     BAD_LOGIN = "wrong credentials"
     FORBIDDEN = "missing permission"
     NOT_INTERNAL = "not from an internal network"
+    TOO_LARGE = "request body too large"
+    UNAVAILABLE = "database unavailable"
 
 
 class Denied(Exception):

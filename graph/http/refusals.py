@@ -19,6 +19,8 @@ _STATUS = {
     Reason.BAD_LOGIN: 401,
     Reason.FORBIDDEN: 403,
     Reason.NOT_INTERNAL: 403,
+    Reason.TOO_LARGE: 413,
+    Reason.UNAVAILABLE: 503,
 }
 
 
@@ -49,6 +51,8 @@ class GraphQLRefusal:
         Reason.BAD_LOGIN: "UNAUTHENTICATED",
         Reason.FORBIDDEN: "FORBIDDEN",
         Reason.NOT_INTERNAL: "FORBIDDEN",
+        Reason.TOO_LARGE: "PAYLOAD_TOO_LARGE",
+        Reason.UNAVAILABLE: "SERVICE_UNAVAILABLE",
     }
 
     def response(self, denied: Denied, caller: Caller) -> Response:
@@ -69,6 +73,8 @@ class CumulocityRefusal:
         Reason.BAD_LOGIN: "security/Unauthorized",
         Reason.FORBIDDEN: "security/Forbidden",
         Reason.NOT_INTERNAL: "security/Forbidden",
+        Reason.TOO_LARGE: "general/Request Entity Too Large",
+        Reason.UNAVAILABLE: "general/Service Unavailable",
     }
 
     def response(self, denied: Denied, caller: Caller) -> Response:
