@@ -66,7 +66,8 @@ def create_app(settings: Settings, *, manage_orm: bool = True) -> Starlette:
             yield
             await hub.close()
             return
-        async with RegisterTortoise(app, config=orm_config(settings.database_url)):
+        config = orm_config(settings.database_url, timeout=settings.database_timeout_seconds)
+        async with RegisterTortoise(app, config=config):
             log.info("database ready (%s)", settings.database_url.split("://")[0])
             await hub.start()
             log.info("event broker: %s", settings.broker_url.split("://")[0])

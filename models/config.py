@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tortoise.backends.base.config_generator import expand_db_url
+
 MODEL_MODULES = [
     "models.tenants",
     "models.groups",
@@ -13,12 +15,32 @@ MODEL_MODULES = [
 ]
 
 
-def orm_config(database_url: str) -> dict[str, Any]:
-    """The Tortoise config for ``database_url`` (``sqlite://path`` or ``postgres://...``)."""
+def orm_config(database_url: str, *, timeout: float | None = None) -> dict[str, Any]:
+    """The Tortoise config for ``database_url`` (``sqlite://path`` or ``postgres://...``).
+
+    With ``timeout`` (seconds), connecting and every statement are bounded: on
+    PostgreSQL by the driver's connect and command timeouts and the server's
+    ``statement_timeout``, so a database that stops answering, even without
+    closing the connection, fails the statement instead of hanging it; on
+    SQLite by the busy timeout, so a write waits that long for another
+    process's write to finish instead of failing at once.
+    """
     if database_url.startswith("postgresql://"):
         database_url = "postgres://" + database_url.removeprefix("postgresql://")
+    connection: str | dict[str, Any] = database_url
+    if timeout is not None:
+        connection = expand_db_url(database_url)
+        credentials = connection["credentials"]
+        if database_url.startswith("sqlite://"):
+            credentials["busy_timeout"] = int(timeout * 1000)
+        else:
+            credentials["timeout"] = timeout
+            credentials["command_timeout"] = timeout
+            settings = dict(credentials.get("server_settings") or {})
+            settings.setdefault("statement_timeout", str(int(timeout * 1000)))
+            credentials["server_settings"] = settings
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

@@ -20,7 +20,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from models.events import RegistrationEvent
 from models.registrations import Registration
 from models.tenants import Tenant
-from resolvers import lifecycle
+from resolvers import lifecycle, validation
 from resolvers.errors import InvalidInput
 from resolvers.pagination import MAX_INT_CURSOR, Page, decode_cursor, encode_cursor, page_size
 from resolvers.permissions import Actor, Permission
@@ -136,10 +136,13 @@ async def list_events(
     actor.require(Permission.DEVICE_CONTROL_READ)
     size = page_size(first)
     query = RegistrationEvent.filter(tenant_id=actor.tenant_id)
+    after_seq = parse_event_cursor(actor.tenant_id, after) if after is not None else None
     if device_id is not None:
+        if validation.device_id_problem(device_id) is not None:
+            return Page(items=[], has_next_page=False)  # no device has such an id
         query = query.filter(device_id=device_id)
-    if after is not None:
-        query = query.filter(seq__gt=parse_event_cursor(actor.tenant_id, after))
+    if after_seq is not None:
+        query = query.filter(seq__gt=after_seq)
     rows = await query.order_by("seq").limit(size + 1)
     return Page(items=rows[:size], has_next_page=len(rows) > size)
 

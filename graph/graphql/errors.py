@@ -83,13 +83,13 @@ def client_error(
         # graphql-core suggests names in argument, type and enum errors too; strawberry's
         # disable_field_suggestions covers only fields. Suggestions would reveal the schema.
         error.message = _SUGGESTION.sub("", error.message)
-    if original is None and phase_code is not None:
-        return _with_code(error, phase_code)
-    if original is None and not error.path:
-        # A request error raised by graphql-core's execution: variables that do not fit
-        # their types, an unknown operation name.
-        return _with_code(error, VALIDATION_FAILED)
-    if original is None:
+    if original is None or isinstance(original, GraphQLError):
+        if phase_code is not None:
+            return _with_code(error, phase_code)
+        if not error.path:
+            # A request error raised by graphql-core's execution: variables that do not
+            # fit their types, an unknown operation name.
+            return _with_code(error, VALIDATION_FAILED)
         return error
     if isinstance(original, DomainError):
         extensions = {"code": original.code}

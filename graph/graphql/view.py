@@ -23,7 +23,7 @@ from graph.graphql.schema import build_schema
 from graph.graphql.shared_execution import SharedJson
 from graph.graphql.websockets import LegacyWSHandler, TransportWSHandler, authenticate_websocket
 from graph.http.access import UserLogin
-from graph.http.bodies import MalformedJson, parse_json
+from graph.http.bodies import MalformedJson, TooManyJsonValues, parse_json
 from graph.http.gate import new_request_id
 from graph.http.refusals import GRAPHQL
 from graph.services import Services
@@ -33,6 +33,17 @@ from resolvers.auth import Authenticator
 
 #: The media types of a GraphQL request body (GraphQL over HTTP), matched exactly.
 JSON_MEDIA_TYPES = frozenset({"application/json", "application/graphql-response+json"})
+
+
+class _WithContentType:
+    """A request adapter that reports another content type; everything else as it is."""
+
+    def __init__(self, request: AsyncHTTPRequestAdapter, content_type: str) -> None:
+        self._request = request
+        self.content_type = content_type
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._request, name)
 
 
 class GatehouseGraphQL(GraphQL[Context, None]):
@@ -68,6 +79,8 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         # Request bodies and query parameters: 400 with the reason.
         try:
             return parse_json(data)
+        except TooManyJsonValues as error:
+            raise HTTPException(413, str(error)) from None
         except MalformedJson as error:
             raise HTTPException(400, str(error)) from None
 
@@ -80,6 +93,9 @@ class GatehouseGraphQL(GraphQL[Context, None]):
                 raise HTTPException(
                     415, "send the GraphQL request as application/json (Content-Type)"
                 )
+            # strawberry looks for "application/json" in the header as written; media
+            # types are case-insensitive, so it is shown the type alone, in lower case.
+            request = _WithContentType(request, "application/json")
         return await super().parse_http_body(request)
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:

@@ -12,11 +12,16 @@ from graph.services import Services
 from resolvers.health import database_reachable
 
 
-async def health(request: Request) -> JSONResponse:
-    if await database_reachable():
-        return JSONResponse({"status": "ok"})
-    return JSONResponse({"status": "unavailable", "reason": "database unreachable"}, 503)
-
-
 def routes(services: Services) -> list[BaseRoute]:
+    timeout = services.settings.database_timeout_seconds
+
+    async def health(request: Request) -> JSONResponse:
+        if await database_reachable(timeout):
+            return JSONResponse({"status": "ok"})
+        return JSONResponse(
+            {"status": "unavailable", "reason": "database unreachable"},
+            503,
+            headers={"Retry-After": "5"},
+        )
+
     return [services.gate.route("/health", health, access=Public(), refusal=PLAIN, methods=["GET"])]
