@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from cross_web import HTTPException
 from starlette.requests import Request
@@ -95,7 +95,7 @@ class GatehouseGraphQL(GraphQL[Context, None]):
                 )
             # strawberry looks for "application/json" in the header as written; media
             # types are case-insensitive, so it is shown the type alone, in lower case.
-            request = _WithContentType(request, "application/json")
+            request = cast(AsyncHTTPRequestAdapter, _WithContentType(request, "application/json"))
         return await super().parse_http_body(request)
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
