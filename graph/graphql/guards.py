@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from graphql import GraphQLError, OperationDefinitionNode, StringValueNode, visit
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, StringValueNode, visit
 from graphql.language import Visitor
 from strawberry.extensions import SchemaExtension
 
@@ -29,6 +29,9 @@ from resolvers.registrations import MAX_DEVICES_PER_CALL
 #: The longest list any argument may hold: ``register``'s device limit is the largest list
 #: the schema takes, so no list beyond it can be meant.
 MAX_LIST_ITEMS = MAX_DEVICES_PER_CALL
+#: Lists longer than this make a request large enough that a caller who may not run it
+#: is refused before its variables are coerced (see :func:`forbidden_root_field`).
+LARGE_LIST_ITEMS = 1000
 #: The most entries of one JSON object in the variables (the schema's input objects have
 #: three fields; a request names a handful of variables).
 MAX_OBJECT_ENTRIES = 100
@@ -51,6 +54,50 @@ class Refusal:
 def _describe(path: tuple[str | int, ...]) -> str:
     name, *rest = path
     return f"${name}" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in rest)
+
+
+def longest_list(variables: Mapping[str, object] | None) -> int:
+    """The length of the longest list at the top of the variables or one level below."""
+    longest = 0
+    for value in (variables or {}).values():
+        if isinstance(value, list):
+            longest = max(longest, len(value))
+    return longest
+
+
+def forbidden_root_field(
+    context: object, operation: OperationDefinitionNode
+) -> GraphQLError | None:
+    """The error of a root field the caller lacks the permission for, or ``None``.
+
+    graphql-core coerces every variable before any field runs, and strawberry
+    converts the arguments before a field's permission is checked: a caller who
+    may not ``register`` at all would still cost the event loop the coercion of
+    10,000 devices. For large requests the root fields' permissions are checked
+    first, with the answer the field itself would give.
+    """
+    actor = getattr(getattr(context, "context", None), "actor", None)
+    schema = getattr(context, "schema", None)
+    if actor is None or schema is None:
+        return None
+    root = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
+    definition = schema.get_type_by_name(root[operation.operation.value])
+    fields = {f.graphql_name or f.name: f for f in getattr(definition, "fields", [])}
+    for selection in operation.selection_set.selections:
+        if not isinstance(selection, FieldNode):
+            continue
+        field = fields.get(selection.name.value)
+        for permission_class in getattr(field, "permission_classes", None) or ():
+            required = getattr(permission_class, "required", None)
+            if required is not None and not actor.can(required):
+                key = selection.alias.value if selection.alias else selection.name.value
+                return GraphQLError(
+                    permission_class.message,
+                    nodes=selection,
+                    path=[key],
+                    extensions={"code": "FORBIDDEN"},
+                )
+    return None
 
 
 def variables_problem(variables: Mapping[str, object] | None) -> Refusal | None:
@@ -158,4 +205,10 @@ class RequestGuards(SchemaExtension):
         if refusal is not None:
             # Validation runs only while there are no errors yet: this skips it.
             context.pre_execution_errors = [refusal.error()]
+        elif document is not None and longest_list(context.variables) > LARGE_LIST_ITEMS:
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            if len(operations) == 1:
+                forbidden = forbidden_root_field(context, operations[0])
+                if forbidden is not None:
+                    context.pre_execution_errors = [forbidden]
         yield
