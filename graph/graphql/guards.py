@@ -20,7 +20,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode, StringValueNode, visit
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    StringValueNode,
+    parse,
+    visit,
+)
 from graphql.language import Visitor
 from strawberry.extensions import SchemaExtension
 
@@ -35,6 +42,9 @@ LARGE_LIST_ITEMS = 1000
 #: The most entries of one JSON object in the variables (the schema's input objects have
 #: three fields; a request names a handful of variables).
 MAX_OBJECT_ENTRIES = 100
+
+#: What stands in for a document refused before it was lexed.
+_STAND_IN = parse("query { __typename }")
 
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
@@ -175,21 +185,26 @@ class RequestGuards(SchemaExtension):
 
     def __init__(self, *, max_document_length: int) -> None:
         self.max_document_length = max_document_length
+        self._too_long: Refusal | None = None
 
     def on_parse(self) -> Iterator[None]:
-        query = self.execution_context.query
+        context = self.execution_context
+        query = context.query
         if query is not None and len(query) > self.max_document_length:
-            raise Refusal(
+            self._too_long = Refusal(
                 PARSE_FAILED,
                 f"the document has {len(query)} characters; at most "
                 f"{self.max_document_length} are allowed (send large values as variables)",
-            ).error()
+            )
+            # Not lexed: a stand-in takes its place, and validation answers the refusal
+            # through the usual error path (over a websocket too).
+            context.graphql_document = _STAND_IN
         yield
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        refusal = variables_problem(context.variables)
+        refusal = self._too_long or variables_problem(context.variables)
         if refusal is None and document is not None:
             operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
             refusal = document_problem(operations, context._provided_operation_name)

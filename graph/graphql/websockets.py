@@ -28,7 +28,11 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     Message,
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import (
+    ConnectionInitMessage as LegacyInitMessage,
+)
 from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage
+from strawberry.types.unset import UnsetType
 
 from graph.graphql.context import Context
 from graph.graphql.ws_messages import message_problem
@@ -134,6 +138,24 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         if not self.connection_acknowledged:
             with contextlib.suppress(Exception):
                 await self.websocket.close(INIT_TIMEOUT, "Connection initialisation timeout")
+
+    async def handle_connection_init(self, message: LegacyInitMessage) -> None:
+        # As strawberry's, but a refused login closes with 4401/4403 like
+        # graphql-transport-ws, not with 1011 (which says the server failed).
+        self.context.connection_params = message.get("payload")
+        try:
+            ack_payload = await self.view.on_ws_connect(self.context)
+        except WebSocketRejected as rejected:
+            await self.send_message({"type": "connection_error", "payload": rejected.payload})
+            await self.websocket.close(code=rejected.close_code, reason=rejected.reason)
+            return
+        if ack_payload is None or isinstance(ack_payload, UnsetType):
+            await self.send_message({"type": "connection_ack"})
+        else:
+            await self.send_message({"type": "connection_ack", "payload": ack_payload})
+        self.connection_acknowledged = True
+        if self.keep_alive:
+            self.keep_alive_task = asyncio.create_task(self.handle_keep_alive())
 
     async def handle_message(self, message: OperationMessage) -> None:
         problem = message_problem(message, legacy=True)
