@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import asyncpg
 from tortoise.backends.base.config_generator import expand_db_url
 
 MODEL_MODULES = [
@@ -13,6 +15,26 @@ MODEL_MODULES = [
     "models.registrations",
     "models.events",
 ]
+
+
+class PromptConnection(asyncpg.connection.Connection):
+    """An asyncpg connection that gives up on a statement past its timeout at once.
+
+    asyncpg cancels such a statement by opening a second connection to the
+    server and then waits for the first to confirm; to a database that no
+    longer answers, both wait out another timeout, and the pool waits for them
+    before it hands the connection back. This one closes the connection
+    instead (the server's own ``statement_timeout`` ends the statement there),
+    so a request fails within one timeout, and the pool opens a fresh
+    connection when the database is back.
+    """
+
+    def _cancel_current_command(
+        self, waiter: asyncio.Future[None], cancel_waiter: asyncio.Future[None] | None = None
+    ) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+        self._loop.call_soon(self.terminate)
 
 
 def orm_config(database_url: str, *, timeout: float | None = None) -> dict[str, Any]:
@@ -36,6 +58,7 @@ def orm_config(database_url: str, *, timeout: float | None = None) -> dict[str, 
         else:
             credentials["timeout"] = timeout
             credentials["command_timeout"] = timeout
+            credentials["connection_class"] = PromptConnection
             settings = dict(credentials.get("server_settings") or {})
             settings.setdefault("statement_timeout", str(int(timeout * 1000)))
             credentials["server_settings"] = settings

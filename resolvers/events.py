@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import F
 
 from models.events import RegistrationEvent
 from models.registrations import Registration
@@ -28,8 +29,16 @@ from resolvers.permissions import Actor, Permission
 
 async def lock_tenant_log(tenant_id: str) -> None:
     """Serialise this transaction with every other change to the tenant's registrations."""
+    tenant = Tenant.filter(id=tenant_id)
+    if not Tenant._meta.db.capabilities.support_for_update:
+        # SQLite: a write as the transaction's first statement takes the database's write
+        # lock at once, waiting out another process's write within the busy timeout. A
+        # read first would make the later write fail at once ("database is locked")
+        # whenever another process wrote in between, whatever the timeout.
+        await tenant.update(name=F("name"))
+        return
     # Not .values_list(): Tortoise drops FOR UPDATE from it. .only() keeps it.
-    await Tenant.filter(id=tenant_id).select_for_update().only("id")
+    await tenant.select_for_update().only("id")
 
 
 async def append(*events: RegistrationEvent) -> None:
