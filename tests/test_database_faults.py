@@ -11,6 +11,7 @@ transaction waits is rolled back, never committed later.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import threading
@@ -139,7 +140,7 @@ async def test_a_black_holed_database_answers_503_within_10_s_and_then_recovers(
             assert isinstance(answer, httpx.Response), answer
             assert answer.status_code == 503, answer.text
             assert took < 10
-        (health, query, poll, change) = (a for _, a in answers)
+        query, poll = answers[1][1], answers[2][1]
         assert isinstance(query, httpx.Response) and isinstance(poll, httpx.Response)
         assert query.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
         assert poll.json()["error"] == "general/Service Unavailable"
@@ -175,10 +176,8 @@ def send_and_hang_up(server: Server, body: bytes, after: float) -> None:
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
         sock.sendall(head + body)
         sock.settimeout(after)
-        try:
+        with contextlib.suppress(TimeoutError):
             assert not sock.recv(1024), "answered while the tenant was locked"
-        except TimeoutError:
-            pass
 
 
 @pytest.mark.parametrize("hang_up", [True, False], ids=["client gone", "client waits"])
