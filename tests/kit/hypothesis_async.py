@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 T = TypeVar("T")
@@ -24,19 +24,23 @@ async def check_examples(
     *,
     max_examples: int,
     per_example_seconds: float = 30,
+    explicit: tuple[T, ...] = (),
 ) -> None:
-    """Run ``check`` on up to ``max_examples`` examples of ``strategy``; raise its failure."""
+    """Run ``check`` on ``explicit`` examples, then up to ``max_examples`` generated from
+    ``strategy``; raise the first failure (shrunk)."""
     loop = asyncio.get_running_loop()
 
-    @settings(
+    def run(value: T) -> None:
+        asyncio.run_coroutine_threadsafe(check(value), loop).result(per_example_seconds)
+
+    for case in explicit:
+        run = example(case)(run)
+    run = given(strategy)(run)
+    run = settings(
         max_examples=max_examples,
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),
-        derandomize=False,
-    )
-    @given(strategy)
-    def run(example: T) -> None:
-        asyncio.run_coroutine_threadsafe(check(example), loop).result(per_example_seconds)
+    )(run)
 
     await asyncio.to_thread(run)
