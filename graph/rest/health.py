@@ -9,6 +9,7 @@ from starlette.routing import BaseRoute
 from graph.http.access import Public
 from graph.http.refusals import PLAIN
 from graph.services import Services
+from resolvers.availability import RETRY_AFTER_SECONDS
 from resolvers.health import database_reachable
 
 
@@ -21,7 +22,7 @@ def routes(services: Services) -> list[BaseRoute]:
         return JSONResponse(
             {"status": "unavailable", "reason": "database unreachable"},
             503,
-            headers={"Retry-After": "5"},
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
     return [services.gate.route("/health", health, access=Public(), refusal=PLAIN, methods=["GET"])]
