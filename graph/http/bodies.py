@@ -67,13 +67,21 @@ class BodyReplay:
 
     def __init__(self, body: bytes) -> None:
         self._body: bytes | None = body
-        self.disconnected = asyncio.Event()
+        self._gone: asyncio.Event | None = None  # made only if someone waits for it
+
+    def disconnect(self) -> None:
+        """The client went away: whoever waits for the next message gets the disconnect."""
+        if self._gone is None:
+            self._gone = asyncio.Event()
+        self._gone.set()
 
     async def __call__(self) -> Message:
         if self._body is not None:
             body, self._body = self._body, None
             return {"type": "http.request", "body": body, "more_body": False}
-        await self.disconnected.wait()
+        if self._gone is None:
+            self._gone = asyncio.Event()
+        await self._gone.wait()
         return {"type": "http.disconnect"}
 
 
@@ -109,7 +117,8 @@ def parse_json(raw: bytes | str) -> Any:
     data = raw.encode() if isinstance(raw, str) else raw
     # Counted in C before a single object is built (strings holding commas count too:
     # the bound is generous for that).
-    if data.count(b",") + data.count(b"{") + data.count(b"[") > MAX_JSON_VALUES:
+    brackets = data.count(b"{") + data.count(b"[")
+    if data.count(b",") + brackets > MAX_JSON_VALUES:
         raise TooManyJsonValues(
             f"the body holds more than {MAX_JSON_VALUES} JSON values; "
             "no request of this API needs as many (register at most 10000 devices a call)"
@@ -123,6 +132,6 @@ def parse_json(raw: bytes | str) -> Any:
     except ValueError:
         # Not UTF-8, or an integer longer than Python converts (4,300 digits).
         raise MalformedJson("the body is not valid JSON text") from None
-    if isinstance(value, dict | list) and json_too_deep(data):
+    if brackets > MAX_JSON_DEPTH and json_too_deep(data):
         raise MalformedJson(f"the JSON nests deeper than {MAX_JSON_DEPTH} levels")
     return value

@@ -42,6 +42,8 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 log = logging.getLogger("gatehouse.gate")
 #: The body limit of a route that declares none (``GATEHOUSE_MAX_BODY_BYTES``'s default).
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+#: How long a request runs before the gate starts watching for its client's disconnect.
+WATCH_DISCONNECT_AFTER = 0.05
 
 
 def new_request_id() -> str:
@@ -77,14 +79,14 @@ class Gate:
             return
         caller = Caller(Headers(scope=scope), client_address)
         limit = self.max_body_bytes or self.keeper.max_body_bytes
-        too_large = Denied(Reason.TOO_LARGE, f"the request body must be at most {limit} bytes")
         declared = declared_length(caller.headers)
         try:
             if declared is not None and declared > limit:
-                raise too_large  # refused before a byte of it is read
+                raise BodyTooLarge(limit)  # refused before a byte of it is read
             state["actor"] = await self.access.admit(caller, self.keeper.checks)
             body = await read_body(receive, limit)
         except BodyTooLarge:
+            too_large = Denied(Reason.TOO_LARGE, f"the request body must be at most {limit} bytes")
             await self._refuse(too_large, caller, scope, receive, send)
             return
         except Denied as denied:
@@ -138,10 +140,20 @@ class Gate:
                 pass
             if not finished:
                 gone = True
-                replay.disconnected.set()
+                replay.disconnect()
                 task.cancel()
 
-        watcher = asyncio.create_task(watch_disconnect())
+        # Most requests are answered before anyone could notice a disconnect: the watcher,
+        # a task of its own, starts only once a request has taken a while.
+        loop = asyncio.get_running_loop()
+        watcher: asyncio.Task[None] | None = None
+
+        def start_watching() -> None:
+            nonlocal watcher
+            if not finished:
+                watcher = loop.create_task(watch_disconnect())
+
+        timer = loop.call_later(WATCH_DISCONNECT_AFTER, start_watching)
         try:
             await self.app(scope, replay, tracked_send)
         except asyncio.CancelledError:
@@ -160,7 +172,9 @@ class Gate:
                 Denied(Reason.UNAVAILABLE, availability.MESSAGE), caller, scope, replay, send
             )
         finally:
-            watcher.cancel()
+            timer.cancel()
+            if watcher is not None:
+                watcher.cancel()
 
 
 class Gatekeeper:
