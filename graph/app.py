@@ -87,6 +87,7 @@ def build_services(settings: Settings) -> Services:
     gate = Gatekeeper(
         Checks(authenticator, settings.internal_networks, devices),
         ClientAddresses(settings.trusted_proxies),
+        max_body_bytes=settings.max_body_bytes,
     )
     return Services(
         settings=settings,
@@ -135,7 +136,8 @@ def create_app(settings: Settings, *, manage_orm: bool = True) -> Starlette:
             await deliverer.stop()
             await hub.close()
             return
-        async with RegisterTortoise(app, config=orm_config(settings.database_url)):
+        config = orm_config(settings.database_url, timeout=settings.database_timeout_seconds)
+        async with RegisterTortoise(app, config=config):
             log.info("database ready (%s)", settings.database_url.split("://")[0])
             await hub.start()
             log.info("event broker: %s", settings.broker_url.split("://")[0])

@@ -10,10 +10,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import uvicorn
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api.migrate import migrate as apply_migrations
 
+from graph import serving
 from graph.logs import configure_logging
 from graph.settings import Settings, SettingsError
 from models.config import orm_config
@@ -74,33 +74,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     port = args.port or settings.port
     generated = asyncio.run(prepare_database(settings, create_accounts=True))
     print(_banner(settings, host, port, generated), flush=True)
-    log_level = settings.log_level.lower()
-    if args.workers > 1 or args.reload:
-        # Each worker builds its own app from the same environment.
-        uvicorn.run(
-            "graph.app:app_from_env",
-            factory=True,
-            workers=args.workers if not args.reload else None,
-            reload=args.reload,
-            host=host,
-            port=port,
-            log_level=log_level,
-            log_config=None,  # graph/logs.py configured logging (and does so in each worker)
-            ws_per_message_deflate=False,
-        )
-    else:
-        from graph.app import create_app
-
-        uvicorn.run(
-            create_app(settings),
-            host=host,
-            port=port,
-            log_level=log_level,
-            log_config=None,  # graph/logs.py configured logging (and does so in each worker)
-            # Events are small JSON messages: compressing each one for each subscriber
-            # costs more CPU than the bytes it saves on the wire.
-            ws_per_message_deflate=False,
-        )
+    serving.serve(
+        settings,
+        host=host,
+        port=port,
+        workers=args.workers,
+        reload=args.reload,
+    )
     return 0
 
 

@@ -99,6 +99,23 @@ class Settings(BaseSettings):
     login_refusal_delay_ms: int = Field(default=1000, ge=0, le=60_000)
     #: Polls per device id within 10 s; 0 turns the limit off.
     poll_limit: int = Field(default=10, ge=0, le=1_000_000)
+    # Limits at the edge and faults of the database (API.md §9.3, §9.5, §9.6; the
+    # README's "Operations" section says what a client sees at each).
+    #: Largest request body; the device endpoint has its own, smaller limit (16 KiB).
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=16 * 1024, le=1024**3)
+    #: Longest GraphQL document, in characters (its lexer reads string literals one by one).
+    max_document_length: int = Field(default=256 * 1024, ge=1024, le=64 * 1024 * 1024)
+    #: Open connections (HTTP and websocket) one process serves; beyond, 503 at once.
+    max_connections: int = Field(default=4000, ge=1, le=1_000_000)
+    #: A connection without complete request headers after this long is closed.
+    header_timeout_seconds: float = Field(default=10, gt=0, le=3600)
+    #: Request line and headers, in bytes, and header lines per request; beyond, 431.
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    max_headers: int = Field(default=100, ge=10, le=10_000)
+    #: Largest websocket message; a bigger one closes the socket with 1009.
+    max_websocket_message_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    #: Connecting to the database and each statement; beyond, the request answers 503.
+    database_timeout_seconds: float = Field(default=5, gt=0, le=300)
 
     @property
     def event_poll_seconds(self) -> float:

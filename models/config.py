@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+
+import asyncpg
+from tortoise.backends.base.config_generator import expand_db_url
 
 MODEL_MODULES = [
     "models.tenants",
@@ -14,12 +18,53 @@ MODEL_MODULES = [
 ]
 
 
-def orm_config(database_url: str) -> dict[str, Any]:
-    """The Tortoise config for ``database_url`` (``sqlite://path`` or ``postgres://...``)."""
+class PromptConnection(asyncpg.connection.Connection):
+    """An asyncpg connection that gives up on a statement past its timeout at once.
+
+    asyncpg cancels such a statement by opening a second connection to the
+    server and then waits for the first to confirm; to a database that no
+    longer answers, both wait out another timeout, and the pool waits for them
+    before it hands the connection back. This one closes the connection
+    instead (the server's own ``statement_timeout`` ends the statement there),
+    so a request fails within one timeout, and the pool opens a fresh
+    connection when the database is back.
+    """
+
+    def _cancel_current_command(
+        self, waiter: asyncio.Future[None], cancel_waiter: asyncio.Future[None] | None = None
+    ) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+        self._loop.call_soon(self.terminate)
+
+
+def orm_config(database_url: str, *, timeout: float | None = None) -> dict[str, Any]:
+    """The Tortoise config for ``database_url`` (``sqlite://path`` or ``postgres://...``).
+
+    With ``timeout`` (seconds), connecting and every statement are bounded: on
+    PostgreSQL by the driver's connect and command timeouts and the server's
+    ``statement_timeout``, so a database that stops answering, even without
+    closing the connection, fails the statement instead of hanging it; on
+    SQLite by the busy timeout, so a write waits that long for another
+    process's write to finish instead of failing at once.
+    """
     if database_url.startswith("postgresql://"):
         database_url = "postgres://" + database_url.removeprefix("postgresql://")
+    connection: str | dict[str, Any] = database_url
+    if timeout is not None:
+        connection = expand_db_url(database_url)
+        credentials = connection["credentials"]
+        if database_url.startswith("sqlite://"):
+            credentials["busy_timeout"] = int(timeout * 1000)
+        else:
+            credentials["timeout"] = timeout
+            credentials["command_timeout"] = timeout
+            credentials["connection_class"] = PromptConnection
+            settings = dict(credentials.get("server_settings") or {})
+            settings.setdefault("statement_timeout", str(int(timeout * 1000)))
+            credentials["server_settings"] = settings
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

@@ -16,20 +16,29 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import F
 
 from models.events import RegistrationEvent
 from models.registrations import Registration
 from models.tenants import Tenant
-from resolvers import lifecycle
+from resolvers import lifecycle, validation
 from resolvers.errors import InvalidInput
-from resolvers.pagination import Page, decode_cursor, encode_cursor, page_size
+from resolvers.pagination import MAX_INT_CURSOR, Page, decode_cursor, encode_cursor, page_size
 from resolvers.permissions import Actor, Permission
 
 
 async def lock_tenant_log(tenant_id: str) -> None:
     """Serialise this transaction with every other change to the tenant's registrations."""
+    tenant = Tenant.filter(id=tenant_id)
+    if not Tenant._meta.db.capabilities.support_for_update:
+        # SQLite: a write as the transaction's first statement takes the database's write
+        # lock at once, waiting out another process's write within the busy timeout. A
+        # read first would make the later write fail at once ("database is locked")
+        # whenever another process wrote in between, whatever the timeout.
+        await tenant.update(name=F("name"))
+        return
     # Not .values_list(): Tortoise drops FOR UPDATE from it. .only() keeps it.
-    await Tenant.filter(id=tenant_id).select_for_update().only("id")
+    await tenant.select_for_update().only("id")
 
 
 async def append(*events: RegistrationEvent) -> None:
@@ -104,7 +113,7 @@ def event_cursor(tenant_id: str, seq: int) -> str:
 def parse_event_cursor(tenant_id: str, cursor: str) -> int:
     """The ``seq`` inside a cursor of ``tenant_id``'s log, or :class:`InvalidInput`."""
     owner, _, seq = decode_cursor(CURSOR_KIND, cursor).rpartition(":")
-    if not seq.isascii() or not seq.isdigit():
+    if not seq.isascii() or not seq.isdigit() or len(seq) > 19 or int(seq) > MAX_INT_CURSOR:
         raise InvalidInput(f"invalid event cursor {cursor[:60]!r}")
     if owner != tenant_id:
         raise InvalidInput("this event cursor belongs to another tenant's log")
@@ -155,11 +164,13 @@ async def list_events(
     actor.require(Permission.DEVICE_CONTROL_READ)
     size = page_size(first)
     query = RegistrationEvent.filter(tenant_id=actor.tenant_id)
+    after_seq = parse_event_cursor(actor.tenant_id, after) if after is not None else None
     if device_id is not None:
+        if validation.device_id_problem(device_id) is not None:
+            return Page(items=[], has_next_page=False)  # no device has such an id
         query = query.filter(device_id=device_id)
-    if after is not None:
-        seq = parse_event_cursor(actor.tenant_id, after)
-        query = query.filter(seq__lt=seq) if newest_first else query.filter(seq__gt=seq)
+    if after_seq is not None:
+        query = query.filter(seq__lt=after_seq) if newest_first else query.filter(seq__gt=after_seq)
     rows = await query.order_by("-seq" if newest_first else "seq").limit(size + 1)
     return Page(items=rows[:size], has_next_page=len(rows) > size)
 

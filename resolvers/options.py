@@ -18,13 +18,22 @@ from resolvers.permissions import Actor, Permission
 from resolvers.token_policy import DEFAULT_POLICY, SecurityTokenPolicy
 
 
+def _storable_name(text: str) -> bool:
+    """Whether an option category or key of this length can exist (else: nothing to find)."""
+    return 1 <= len(text) <= known_options.OPTION_NAME_MAX
+
+
 async def get_option(actor: Actor, category: str, key: str) -> TenantOption | None:
     actor.require(Permission.OPTION_MANAGEMENT_READ)
+    if not (_storable_name(category) and _storable_name(key)):
+        return None
     return await TenantOption.get_or_none(tenant_id=actor.tenant_id, category=category, key=key)
 
 
 async def list_options(actor: Actor, category: str | None = None) -> list[TenantOption]:
     actor.require(Permission.OPTION_MANAGEMENT_READ)
+    if category is not None and not _storable_name(category):
+        return []
     query = TenantOption.filter(tenant_id=actor.tenant_id)
     if category is not None:
         query = query.filter(category=category)

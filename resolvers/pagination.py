@@ -24,10 +24,15 @@ class CountedPage(Page[T]):
     total_count: int
 
 
+#: The largest value an integer cursor may hold (a 64-bit column on PostgreSQL).
+MAX_INT_CURSOR = 2**63 - 1
+
+
 def page_size(first: int | None, default: int = 50) -> int:
+    """``first`` of a connection: 0 (no items: only ``totalCount`` and ``pageInfo``) to 1000."""
     size = default if first is None else first
-    if not 1 <= size <= MAX_PAGE_SIZE:
-        raise InvalidInput(f"first must be between 1 and {MAX_PAGE_SIZE}, got {size}")
+    if not 0 <= size <= MAX_PAGE_SIZE:
+        raise InvalidInput(f"first must be between 0 and {MAX_PAGE_SIZE}, got {size}")
     return size
 
 
@@ -42,7 +47,7 @@ def decode_cursor(kind: str, cursor: str) -> str:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raw = ""
     prefix, _, value = raw.partition(":")
-    if prefix != kind or not value:
+    if prefix != kind or not value or not value.isprintable():
         raise InvalidInput(
             f"invalid cursor {cursor[:60]!r}: pass an endCursor or edge cursor as given"
         )
@@ -51,6 +56,9 @@ def decode_cursor(kind: str, cursor: str) -> str:
 
 def decode_int_cursor(kind: str, cursor: str) -> int:
     value = decode_cursor(kind, cursor)
-    if not value.isascii() or not value.isdigit():
+    if not value.isascii() or not value.isdigit() or len(value) > 19:
         raise InvalidInput(f"invalid cursor {cursor[:60]!r}")
-    return int(value)
+    number = int(value)
+    if number > MAX_INT_CURSOR:
+        raise InvalidInput(f"invalid cursor {cursor[:60]!r}: out of range")
+    return number

@@ -102,7 +102,12 @@ async def _lookup_problems(
 ) -> dict[str, DeviceProblem]:
     """Unknown tenants, unknown or foreign groups, ids already taken: three queries at most."""
     problems: dict[str, DeviceProblem] = {}
-    tenant_ids = {d.tenant_id for d in devices if d.tenant_id is not None}
+    # Ids no tenant can have are not looked up (a column would refuse them): not found.
+    tenant_ids = {
+        d.tenant_id
+        for d in devices
+        if d.tenant_id is not None and validation.TENANT_ID.fullmatch(d.tenant_id)
+    }
     known_tenants = set(
         await Tenant.filter(id__in=tenant_ids).values_list("id", flat=True) if tenant_ids else []
     )
@@ -210,7 +215,9 @@ def _refuse_unless_acceptable(registration: Registration) -> None:
 
 
 async def _tenant_registration(tenant_id: str, device_id: str) -> Registration:
-    found = await Registration.get_or_none(device_id=device_id, tenant_id=tenant_id)
+    found = None
+    if validation.device_id_problem(device_id) is None:  # no registration has such an id
+        found = await Registration.get_or_none(device_id=device_id, tenant_id=tenant_id)
     if found is None:
         raise NotFound(f"no registration for device {device_id[:255]!r}", device_id)
     return found
@@ -482,6 +489,8 @@ class RegistrationPage(CountedPage[Registration]):
 
 async def get_registration(actor: Actor, device_id: str) -> Registration | None:
     actor.require(Permission.DEVICE_CONTROL_READ)
+    if validation.device_id_problem(device_id) is not None:
+        return None  # no registration has such an id (and a column would refuse it)
     return await Registration.get_or_none(device_id=device_id, tenant_id=actor.tenant_id)
 
 
@@ -539,7 +548,10 @@ async def _page(
     event_cursor = await events.newest_cursor(event_tenant) if event_tenant else None
     total = await query.count()
     if after is not None:
-        query = query.filter(device_id__gt=decode_cursor(CURSOR_KIND, after))
+        after_id = decode_cursor(CURSOR_KIND, after)
+        if validation.device_id_problem(after_id) is not None:
+            raise InvalidInput(f"invalid cursor {after[:60]!r}: pass an endCursor as given")
+        query = query.filter(device_id__gt=after_id)
     rows = await query.order_by("device_id").limit(size + 1)
     return RegistrationPage(
         items=rows[:size],

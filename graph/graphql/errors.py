@@ -17,6 +17,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from graph.graphql.redaction import without_values
+from resolvers import availability
 from resolvers.errors import DomainError, Throttled
 
 log = logging.getLogger("gatehouse.errors")
@@ -29,7 +30,16 @@ def _request_id(execution_context: ExecutionContext | None) -> str:
 
 def is_unexpected(error: GraphQLError) -> bool:
     original = error.original_error
-    return original is not None and not isinstance(original, DomainError | GraphQLError)
+    return (
+        original is not None
+        and not isinstance(original, DomainError | GraphQLError)
+        and not availability.is_unavailable(original)
+    )
+
+
+def is_unavailable(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is not None and availability.is_unavailable(original)
 
 
 def log_errors(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:
@@ -43,6 +53,8 @@ def log_errors(errors: list[GraphQLError], execution_context: ExecutionContext |
                 request_id,
                 exc_info=error.original_error,
             )
+        elif is_unavailable(error):
+            log.warning("request %s: database unavailable: %r", request_id, error.original_error)
         else:
             log.debug("request %s: %s", request_id, without_values(error.message))
 
@@ -50,7 +62,23 @@ def log_errors(errors: list[GraphQLError], execution_context: ExecutionContext |
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?$", re.DOTALL)
 
 
-def client_error(error: GraphQLError, request_id: str) -> GraphQLError:
+#: The code of an error that says the request does not fit the schema (API.md §9.6).
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+#: The code of an error that says the document is not GraphQL at all.
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+
+
+def _with_code(error: GraphQLError, code: str) -> GraphQLError:
+    if not (error.extensions or {}).get("code"):
+        error.extensions = {**(error.extensions or {}), "code": code}
+    return error
+
+
+def client_error(
+    error: GraphQLError, request_id: str, phase_code: str | None = None
+) -> GraphQLError:
+    """What the client sees of ``error``; ``phase_code`` names the stage that refused the
+    request before execution (parsing or validation), for errors that carry no code."""
     original = error.original_error
     if not isinstance(original, DomainError) and not is_unexpected(error):
         error.message = without_values(error.message)  # no input echoed back (§9.6)
@@ -58,12 +86,22 @@ def client_error(error: GraphQLError, request_id: str) -> GraphQLError:
         # graphql-core suggests names in argument, type and enum errors too; strawberry's
         # disable_field_suggestions covers only fields. Suggestions would reveal the schema.
         error.message = _SUGGESTION.sub("", error.message)
+    if original is None or isinstance(original, GraphQLError):
+        if phase_code is not None:
+            return _with_code(error, phase_code)
+        if not error.path:
+            # A request error raised by graphql-core's execution: variables that do not
+            # fit their types, an unknown operation name.
+            return _with_code(error, VALIDATION_FAILED)
         return error
     if isinstance(original, DomainError):
         extensions: dict[str, object] = {"code": original.code}
         if isinstance(original, Throttled):
             extensions["retryAfter"] = original.retry_after
         message = original.message
+    elif is_unavailable(error):
+        extensions = {"code": "SERVICE_UNAVAILABLE"}
+        message = availability.MESSAGE
     elif is_unexpected(error):
         extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
         message = f"Internal server error (request id {request_id})"
@@ -82,11 +120,29 @@ def client_error(error: GraphQLError, request_id: str) -> GraphQLError:
 class ClientErrors(SchemaExtension):
     """Turns every error of a result into what the client may see (see module doc)."""
 
+    def __init__(self) -> None:
+        #: Errors of parsing and validation, by ``id()``, with the code of their stage.
+        self._phase: dict[int, str] = {}
+
     def _rewrite(self, result: object) -> None:
         errors = getattr(result, "errors", None)
         if errors:
             request_id = _request_id(self.execution_context)
-            result.errors = [client_error(e, request_id) for e in errors]  # type: ignore[attr-defined]
+            result.errors = [  # type: ignore[attr-defined]
+                client_error(e, request_id, self._phase.get(id(e))) for e in errors
+            ]
+
+    def _note_phase(self, code: str) -> None:
+        for error in self.execution_context.pre_execution_errors or ():
+            self._phase.setdefault(id(error), code)
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        self._note_phase(PARSE_FAILED)
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        self._note_phase(VALIDATION_FAILED)
 
     def on_operation(self) -> Iterator[None]:
         yield

@@ -15,6 +15,7 @@ def can(permission: Permission) -> type[BasePermission]:
     """A permission class allowing callers that hold ``permission`` (one class per permission)."""
 
     class HasPermission(BasePermission):
+        required = permission
         message = f"this operation needs the {permission.value} permission"
         error_extensions = {"code": "FORBIDDEN"}
 

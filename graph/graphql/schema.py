@@ -24,6 +24,7 @@ from graph.graphql.devices import DeviceMutations
 from graph.graphql.errors import ClientErrors, log_errors
 from graph.graphql.events import EventQueries, Subscription
 from graph.graphql.groups import GroupMutations, GroupQueries
+from graph.graphql.guards import RequestGuards
 from graph.graphql.options import OptionMutations, OptionQueries
 from graph.graphql.registrations import RegistrationMutations, RegistrationQueries
 from graph.graphql.tenants import TenantMutations, TenantQueries
@@ -73,6 +74,7 @@ def build_schema(settings: Settings | None = None) -> GatehouseSchema:
     settings = settings or Settings()
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         ClientErrors,
+        _factory(RequestGuards, max_document_length=settings.max_document_length),
         _factory(QueryDepthLimiter, max_depth=settings.max_query_depth),
         _factory(MaxTokensLimiter, max_token_count=settings.max_tokens),
         _factory(MaxAliasesLimiter, max_alias_count=settings.max_aliases),

@@ -2,31 +2,55 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from typing import Any, cast
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.http.async_base_view import AsyncHTTPRequestAdapter
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
 from graph.graphql.context import Context
 from graph.graphql.graphiql import GraphiQLPage
 from graph.graphql.schema import build_schema
 from graph.graphql.shared_execution import SharedJson
-from graph.graphql.websockets import TransportWSHandler, authenticate_websocket
+from graph.graphql.websockets import LegacyWSHandler, TransportWSHandler, authenticate_websocket
 from graph.http.access import UserLogin
+from graph.http.bodies import MalformedJson, TooManyJsonValues, parse_json
 from graph.http.gate import new_request_id
 from graph.http.refusals import GRAPHQL
 from graph.services import Services
 from graph.settings import Settings
+from resolvers import availability
 from resolvers.auth import Authenticator
 from resolvers.throttling import Throttles
+
+#: The media types of a GraphQL request body (GraphQL over HTTP), matched exactly.
+JSON_MEDIA_TYPES = frozenset({"application/json", "application/graphql-response+json"})
+
+
+class _WithContentType:
+    """A request adapter that reports another content type; everything else as it is."""
+
+    def __init__(self, request: AsyncHTTPRequestAdapter, content_type: str) -> None:
+        self._request = request
+        self.content_type = content_type
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._request, name)
 
 
 class GatehouseGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(
         self,
@@ -58,6 +82,49 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         # Websocket messages: a subscription result shared by many subscribers is
         # encoded once (graph/graphql/shared_execution.py); everything else as usual.
         return self.shared_json.next_message(data) or super().encode_json(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        # Websocket messages: strawberry closes the socket with 4400 on a JSONDecodeError.
+        try:
+            return parse_json(data)
+        except MalformedJson as error:
+            raise json.JSONDecodeError(str(error), "", 0) from None
+
+    def parse_json(self, data: str | bytes) -> object:
+        # Request bodies and query parameters: 400 with the reason.
+        try:
+            return parse_json(data)
+        except TooManyJsonValues as error:
+            raise HTTPException(413, str(error)) from None
+        except MalformedJson as error:
+            raise HTTPException(400, str(error)) from None
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        if request.method == "POST":
+            media_type, _ = parse_content_type(request.content_type or "")
+            if media_type.strip().lower() not in JSON_MEDIA_TYPES:
+                raise HTTPException(
+                    415, "send the GraphQL request as application/json (Content-Type)"
+                )
+            # strawberry looks for "application/json" in the header as written; media
+            # types are case-insensitive, so it is shown the type alone, in lower case.
+            request = cast(AsyncHTTPRequestAdapter, _WithContentType(request, "application/json"))
+        return await super().parse_http_body(request)
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        result = await super().execute_single(*args, **kwargs)
+        if any(
+            (error.extensions or {}).get("code") == "SERVICE_UNAVAILABLE"
+            for error in result.errors or ()
+        ):
+            # The database did not answer: 503 (with the GraphQL body), so that clients
+            # and load balancers that look at the status retry instead of giving up.
+            sub_response = kwargs["sub_response"]
+            sub_response.status_code = 503
+            sub_response.headers["Retry-After"] = str(availability.RETRY_AFTER_SECONDS)
+        return result
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

@@ -10,15 +10,33 @@ before ``connection_ack``; the legacy ``graphql-ws`` answers ``connection_error`
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import contextlib
+from typing import Any, cast
 
+from graphql import GraphQLError
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import (
+    NonJsonMessageReceived,
+    NonTextMessageReceived,
+    WebSocketDisconnected,
+)
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    Message,
+)
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import (
+    ConnectionInitMessage as LegacyInitMessage,
+)
+from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage
+from strawberry.types.unset import UnsetType
 
 from graph.graphql.context import Context
+from graph.graphql.ws_messages import message_problem
 from graph.http.logins import authenticate_header
 from resolvers.errors import Throttled
 from resolvers.permissions import Permission
@@ -27,6 +45,11 @@ UNAUTHORIZED = 4401
 FORBIDDEN = 4403
 #: Too many failed logins from the client's address (API.md §9.2); the reason says when to retry.
 TOO_MANY_REQUESTS = 4429
+BAD_REQUEST = 4400
+INIT_TIMEOUT = 4408
+#: How long a legacy ``graphql-ws`` socket may stay open without ``connection_init``
+#: (``graphql-transport-ws`` has the same wait, set on the view).
+CONNECTION_INIT_SECONDS = 10.0
 
 
 class WebSocketRejected(ConnectionRejectionError):
@@ -63,6 +86,21 @@ async def authenticate_websocket(context: Context, payload: Any) -> None:
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    async def handle_message(self, message: Message) -> None:
+        problem = message_problem(message, legacy=False)
+        if problem is not None:
+            await self.handle_invalid_message(problem)
+            return
+        await super().handle_message(message)
+
+    @staticmethod
+    def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:
+        # A document over the token limit is refused for its operation alone (API.md §9.6):
+        # an error message for that id, the socket and its other operations go on.
+        if "Parsing aborted" in error.message:
+            return None
+        return BaseGraphQLTransportWSHandler._get_pre_execution_close_reason(error)
+
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         payload = message.get("payload")
         if payload is None:
@@ -78,3 +116,60 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await self.websocket.close(code=rejected.close_code, reason=rejected.reason)
                 return
         await super().handle_connection_init(message)
+
+
+class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    """The legacy ``graphql-ws`` protocol, with what strawberry's handler lacks: a socket
+    that sends no ``connection_init`` within 10 seconds is closed (4408), and a message
+    that is not JSON or not of the protocol's shape closes it with 4400."""
+
+    async def handle(self) -> None:
+        timeout = asyncio.create_task(self._close_without_init())
+        try:
+            try:
+                async for message in self.websocket.iter_json():
+                    await self.handle_message(cast(OperationMessage, message))
+            except NonTextMessageReceived:
+                await self.websocket.close(BAD_REQUEST, "WebSocket message type must be text")
+            except NonJsonMessageReceived:
+                await self.websocket.close(BAD_REQUEST, "WebSocket message must be valid JSON")
+        except WebSocketDisconnected:
+            pass
+        finally:
+            timeout.cancel()
+            if self.keep_alive_task:
+                self.keep_alive_task.cancel()
+                with contextlib.suppress(BaseException):
+                    await self.keep_alive_task
+            await self.cleanup()
+
+    async def _close_without_init(self) -> None:
+        await asyncio.sleep(CONNECTION_INIT_SECONDS)
+        if not self.connection_acknowledged:
+            with contextlib.suppress(Exception):
+                await self.websocket.close(INIT_TIMEOUT, "Connection initialisation timeout")
+
+    async def handle_connection_init(self, message: LegacyInitMessage) -> None:
+        # As strawberry's, but a refused login closes with 4401/4403 like
+        # graphql-transport-ws, not with 1011 (which says the server failed).
+        self.context.connection_params = message.get("payload")
+        try:
+            ack_payload = await self.view.on_ws_connect(self.context)
+        except WebSocketRejected as rejected:
+            await self.send_message({"type": "connection_error", "payload": rejected.payload})
+            await self.websocket.close(code=rejected.close_code, reason=rejected.reason)
+            return
+        if ack_payload is None or isinstance(ack_payload, UnsetType):
+            await self.send_message({"type": "connection_ack"})
+        else:
+            await self.send_message({"type": "connection_ack", "payload": ack_payload})
+        self.connection_acknowledged = True
+        if self.keep_alive:
+            self.keep_alive_task = asyncio.create_task(self.handle_keep_alive())
+
+    async def handle_message(self, message: OperationMessage) -> None:
+        problem = message_problem(message, legacy=True)
+        if problem is not None:
+            await self.websocket.close(BAD_REQUEST, problem)
+            return
+        await super().handle_message(message)

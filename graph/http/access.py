@@ -33,6 +33,8 @@ class Reason(enum.Enum):
     FORBIDDEN = "missing permission"
     NOT_INTERNAL = "not from an internal network"
     THROTTLED = "too many failed logins"
+    TOO_LARGE = "request body too large"
+    UNAVAILABLE = "database unavailable"
 
 
 class Denied(Exception):

@@ -49,6 +49,10 @@ def parse_basic(header: str | None) -> Credentials | None:
         tenant_id, username = MANAGEMENT_TENANT, login
     if not tenant_id or not username:
         return None
+    if not (tenant_id.isprintable() and username.isprintable()):
+        # NUL and other control characters: no account has them, and PostgreSQL
+        # cannot even compare text holding NUL. A wrong login, answered as one.
+        return None
     return Credentials(tenant_id, username, password)
 
 

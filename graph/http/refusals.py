@@ -20,6 +20,8 @@ _STATUS = {
     Reason.FORBIDDEN: 403,
     Reason.NOT_INTERNAL: 403,
     Reason.THROTTLED: 429,
+    Reason.TOO_LARGE: 413,
+    Reason.UNAVAILABLE: 503,
 }
 
 
@@ -53,6 +55,8 @@ class GraphQLRefusal:
         Reason.FORBIDDEN: "FORBIDDEN",
         Reason.NOT_INTERNAL: "FORBIDDEN",
         Reason.THROTTLED: "TOO_MANY_REQUESTS",
+        Reason.TOO_LARGE: "PAYLOAD_TOO_LARGE",
+        Reason.UNAVAILABLE: "SERVICE_UNAVAILABLE",
     }
 
     def response(self, denied: Denied, caller: Caller) -> Response:
@@ -72,6 +76,8 @@ class CumulocityRefusal:
         Reason.FORBIDDEN: "security/Forbidden",
         Reason.NOT_INTERNAL: "security/Forbidden",
         Reason.THROTTLED: "security/Too Many Requests",
+        Reason.TOO_LARGE: "general/Request Entity Too Large",
+        Reason.UNAVAILABLE: "general/Service Unavailable",
     }
     INFO = "see the Gatehouse README, section 'Cumulocity REST for operators'"
 

@@ -9,7 +9,6 @@ bodies are never logged: they carry security tokens.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -17,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from graph.http.access import BootstrapLogin
+from graph.http.bodies import MalformedJson, parse_json
 from graph.http.refusals import CUMULOCITY
 from graph.services import Services
 from resolvers.credentials import request_credentials
@@ -41,9 +41,9 @@ def _parse_body(raw: bytes) -> tuple[str, str | None]:
     if len(raw) > MAX_BODY_BYTES:
         raise InvalidInput(f"the body must be at most {MAX_BODY_BYTES} bytes")
     try:
-        body: Any = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidInput("the body is not valid JSON") from None
+        body: Any = parse_json(raw)
+    except MalformedJson as error:
+        raise InvalidInput(str(error)) from None
     if not isinstance(body, dict):
         raise InvalidInput('the body must be a JSON object like {"id": "<device id>"}')
     device_id = body.get("id")
@@ -105,5 +105,6 @@ def routes(services: Services) -> list[BaseRoute]:
             access=BootstrapLogin(),
             refusal=CUMULOCITY,
             methods=["POST"],
+            max_body_bytes=MAX_BODY_BYTES,
         )
     ]

@@ -9,14 +9,20 @@ from starlette.routing import BaseRoute
 from graph.http.access import Public
 from graph.http.refusals import PLAIN
 from graph.services import Services
+from resolvers.availability import RETRY_AFTER_SECONDS
 from resolvers.health import database_reachable
 
 
-async def health(request: Request) -> JSONResponse:
-    if await database_reachable():
-        return JSONResponse({"status": "ok"})
-    return JSONResponse({"status": "unavailable", "reason": "database unreachable"}, 503)
-
-
 def routes(services: Services) -> list[BaseRoute]:
+    timeout = services.settings.database_timeout_seconds
+
+    async def health(request: Request) -> JSONResponse:
+        if await database_reachable(timeout):
+            return JSONResponse({"status": "ok"})
+        return JSONResponse(
+            {"status": "unavailable", "reason": "database unreachable"},
+            503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
     return [services.gate.route("/health", health, access=Public(), refusal=PLAIN, methods=["GET"])]

@@ -174,8 +174,16 @@ async def test_first_outside_the_page_limits_is_invalid_input(admin: GraphQLClie
         assert error_codes(await admin(GROUPS, first=first)) == ["INVALID_INPUT"], first
 
 
-async def test_first_zero_is_invalid_input(admin: GraphQLClient) -> None:
-    assert error_codes(await admin(GROUPS, first=0)) == ["INVALID_INPUT"]
+async def test_first_zero_answers_no_edges_with_count_and_page_info(
+    admin: GraphQLClient,
+) -> None:
+    await create_group(admin, "only")
+    page = (await admin.data(GROUPS, first=0))["groups"]
+    assert page == {
+        "totalCount": 1,
+        "edges": [],
+        "pageInfo": {"hasNextPage": True, "endCursor": None},
+    }
 
 
 async def test_garbage_cursor_is_invalid_input(admin: GraphQLClient) -> None:
