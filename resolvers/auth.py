@@ -126,14 +126,17 @@ class Authenticator:
         urgent: bool = False,
     ) -> Actor | None:
         """One argon2 run for all concurrent checks of the same login (a renewal included)."""
-        while (pending := self._in_flight.get(digest)) is not None:
-            outcome = await asyncio.shield(pending)
-            if not isinstance(outcome, _NotChecked):
-                return outcome
-            # That caller was throttled before checking; we may not be.
         admit = self._admission(client_address)
-        if admit is not None:
-            await admit()  # fails fast, before waiting for a hashing slot
+        while True:
+            while (pending := self._in_flight.get(digest)) is not None:
+                outcome = await asyncio.shield(pending)
+                if not isinstance(outcome, _NotChecked):
+                    return outcome
+                # That caller was throttled before checking; we may not be.
+            if admit is not None:
+                await admit()  # fails fast, before waiting for a hashing slot
+            if digest not in self._in_flight:
+                break  # (another check of this login may have started while admit() ran)
         future: asyncio.Future[Actor | _NotChecked | None] = (
             asyncio.get_running_loop().create_future()
         )
@@ -151,7 +154,8 @@ class Authenticator:
             future.exception()
             raise
         finally:
-            del self._in_flight[digest]
+            if self._in_flight.get(digest) is future:
+                del self._in_flight[digest]
         if checked is not None and generation == self._generation:
             self._remember(digest, checked)
         return checked

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-import re
 import socket
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -28,7 +27,7 @@ from models.webhooks import Webhook
 from resolvers import events
 from resolvers.errors import InvalidInput, NotFound
 from resolvers.permissions import Actor, Permission
-from resolvers.webhook_messages import SECRET_PREFIX, new_secret
+from resolvers.webhook_messages import new_secret
 from resolvers.webhook_urls import IPAddress, WebhookUrl, check_addresses, parse_webhook_url
 
 log = logging.getLogger(__name__)
@@ -38,39 +37,6 @@ MAX_WEBHOOKS_PER_TENANT = 20
 DESCRIPTION_MAX = 1000
 WEBHOOK_ID_MAX = 2**31 - 1
 RESOLVE_SECONDS = 5
-
-
-class _RedactSecrets(logging.Filter):
-    """Blanks webhook secrets in log records: the ORM and the SQLite driver log every SQL
-    statement with its parameters at DEBUG, the secret's INSERT and UPDATE included."""
-
-    PATTERN = re.compile(re.escape(SECRET_PREFIX) + r"[A-Za-z0-9+/=]+")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        # Runs only for records of an enabled level, so it costs nothing below DEBUG.
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record is the logging module's business
-            return True
-        if SECRET_PREFIX in message:
-            record.msg = self.PATTERN.sub(SECRET_PREFIX + "<redacted>", message)
-            record.args = ()
-        return True
-
-
-#: The loggers that write SQL parameters.
-SQL_LOGGERS = ("tortoise.db_client", "aiosqlite")
-
-
-def redact_secrets_in_sql_log() -> None:
-    """Keep webhook secrets out of the SQL logs (idempotent)."""
-    for name in SQL_LOGGERS:
-        sql_log = logging.getLogger(name)
-        if not any(isinstance(f, _RedactSecrets) for f in sql_log.filters):
-            sql_log.addFilter(_RedactSecrets())
-
-
-redact_secrets_in_sql_log()
 
 
 async def resolve(target: WebhookUrl) -> list[IPAddress]:

@@ -289,3 +289,41 @@ async def test_an_expired_login_waits_for_its_renewal_instead_of_checking_again(
     gate.set()
     assert await waiting is not None
     assert argon2_checks == [BOOTSTRAP_PASSWORD] * 2  # the first check and the one renewal
+
+
+async def test_concurrent_checks_of_one_login_through_a_slow_throttle_all_answer(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With Redis, asking the throttle takes a round trip: checks of the same login that
+    # arrive meanwhile must still share one run and all answer (no lost or doubled entry).
+    throttles = Throttles()
+    asked = throttles.login_refusal
+
+    async def slow(client_address: str) -> Throttled | None:
+        await asyncio.sleep(0.01)
+        return await asked(client_address)
+
+    monkeypatch.setattr(throttles, "login_refusal", slow)
+    authenticator = Authenticator(ttl=0, throttles=throttles)
+    results = await asyncio.gather(
+        *(
+            authenticator.authenticate(
+                "management", "admin", ADMIN_PASSWORD, client_address="127.0.0.1"
+            )
+            for _ in range(20)
+        )
+    )
+    assert all(r is not None and r.username == "admin" for r in results)
+
+
+async def test_forget_drops_every_cached_check_of_that_login_only(
+    db: str, argon2_checks: list[str]
+) -> None:
+    authenticator = Authenticator(ttl=60)
+    await authenticator.authenticate("management", "admin", ADMIN_PASSWORD)
+    await authenticator.authenticate("management", "devicebootstrap", BOOTSTRAP_PASSWORD)
+    authenticator.forget("management/admin")
+    before = len(argon2_checks)
+    await authenticator.authenticate("management", "admin", ADMIN_PASSWORD)
+    await authenticator.authenticate("management", "devicebootstrap", BOOTSTRAP_PASSWORD)
+    assert argon2_checks[before:] == [ADMIN_PASSWORD]  # only the forgotten one is checked again
