@@ -93,6 +93,8 @@ async def delete_option(actor: Actor, category: str, key: str) -> bool:
     A deleted known option falls back to its default (the table's ``default``).
     """
     actor.require(Permission.OPTION_MANAGEMENT_ADMIN)
+    if not (_storable_name(category) and _storable_name(key)):
+        return False  # no option can have such a name
     deleted = await TenantOption.filter(
         tenant_id=actor.tenant_id, category=category, key=key
     ).delete()

@@ -48,11 +48,20 @@ def _allowed_permissions(actor: Actor, permissions: Iterable[Permission]) -> lis
     return permission_names(wanted)
 
 
-async def _own_user(actor: Actor, username: str) -> User:
-    found = await User.get_or_none(tenant_id=actor.tenant_id, username=username)
+async def _find_user(tenant_id: str, username: str) -> User:
+    # A name no user can have (too long, odd characters) is looked up nowhere.
+    found = None
+    plain = validation.USERNAME.fullmatch(username) is not None
+    if plain:
+        found = await User.get_or_none(tenant_id=tenant_id, username=username)
     if found is None:
-        raise NotFound(f"no user {actor.tenant_id}/{username[:64]}", username)
+        shown = username if plain else repr(username[:64])
+        raise NotFound(f"no user {tenant_id}/{shown}", username[:64])
     return found
+
+
+async def _own_user(actor: Actor, username: str) -> User:
+    return await _find_user(actor.tenant_id, username)
 
 
 def _not_oneself(actor: Actor, username: str, what: str) -> None:
@@ -171,9 +180,7 @@ async def change_my_password(
 async def reset_password(tenant_id: str, username: str, password: str) -> None:
     """``gatehouse set-password``: no caller, straight on the database (the lost-password way)."""
     validation.password(password)
-    user = await User.get_or_none(tenant_id=tenant_id, username=username)
-    if user is None:
-        raise NotFound(f"no user {tenant_id}/{username[:64]}", username)
+    user = await _find_user(tenant_id, username)
     user.password_hash = await hash_password(password)
     await user.save(update_fields=["password_hash"])
     await _forget_login(tenant_id, username)

@@ -21,10 +21,10 @@ from urllib.parse import unquote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
 
-from graph.http.access import Access
+from graph.http.access import PUBLIC, Access
 from graph.http.gate import Endpoint, Gatekeeper
 from graph.http.refusals import CUMULOCITY
 from resolvers import errors
@@ -252,6 +252,10 @@ def page_body(
 # ---------------------------------------------------------------- routes
 
 
+#: Every method a 405 may answer for (the routes before it take the ones they serve).
+ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
 @dataclass(frozen=True)
 class Paths:
     """Routes of one Cumulocity surface, each behind the gate with the Cumulocity refusal."""
@@ -266,10 +270,12 @@ class Paths:
         access: Access,
         methods: Sequence[str],
         slash: bool = True,
+        max_body_bytes: int | None = None,
     ) -> list[BaseRoute]:
         """``path`` and (with ``slash``) ``path/``, with RestError answered as its body.
 
         A path ending in a ``{name:path}`` parameter takes the slash itself: ``slash=False``.
+        ``max_body_bytes`` is the route's own body limit (default: GATEHOUSE_MAX_BODY_BYTES).
         """
 
         async def handle(request: Request) -> Response:
@@ -280,7 +286,14 @@ class Paths:
 
         handle.__name__ = getattr(endpoint, "__name__", "endpoint")
         return [
-            self.gate.route(p, handle, access=access, refusal=CUMULOCITY, methods=methods)
+            self.gate.route(
+                p,
+                handle,
+                access=access,
+                refusal=CUMULOCITY,
+                methods=methods,
+                max_body_bytes=max_body_bytes,
+            )
             for p in ((path, path + "/") if slash else (path,))
         ]
 
@@ -288,7 +301,13 @@ class Paths:
         """A JSON 405 for any method a path does not serve (listed after its routes)."""
 
         ends = ("", "/") if slash else ("",)
-        return [Route(p + end, _MethodNotAllowed()) for p in paths for end in ends]
+        return [
+            self.gate.route(
+                p + end, _MethodNotAllowed(), access=PUBLIC, refusal=CUMULOCITY, methods=ALL_METHODS
+            )
+            for p in paths
+            for end in ends
+        ]
 
 
 class _MethodNotAllowed:

@@ -99,11 +99,18 @@ async def test_deleting_removes_the_webhook(admin: GraphQLClient) -> None:
     assert error_codes(again) == ["NOT_FOUND"]
 
 
-@pytest.mark.parametrize("bad_id", ["999", "abc", "", "-1", "99999999999", "1\x00", "٣"])
+@pytest.mark.parametrize("bad_id", ["999", "abc", "", "-1", "99999999999", "٣"])
 async def test_unknown_ids_are_not_found(admin: GraphQLClient, bad_id: str) -> None:
     for document in (ROTATE_WEBHOOK_SECRET, DELETE_WEBHOOK):
         body = await admin(document, id=bad_id)
         assert error_codes(body) == ["NOT_FOUND"], body
+
+
+async def test_an_id_with_a_nul_character_is_invalid_input(admin: GraphQLClient) -> None:
+    # Refused before anything runs, like a NUL in any argument (API.md §9.6).
+    for document in (ROTATE_WEBHOOK_SECRET, DELETE_WEBHOOK):
+        body = await admin(document, id="1\x00")
+        assert error_codes(body) == ["INVALID_INPUT"], body
 
 
 @pytest.mark.parametrize(
