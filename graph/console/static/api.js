@@ -5,6 +5,7 @@ import { GraphQLConnection } from "./graphql.js";
 
 // What a row of the registration table shows (round two adds connectedFrom here).
 const ROW = `id status tenantId usesSecurityToken failedAttempts blockedReason
+  credentialsDeliveredAt lastAuthenticatedAt
   group { id name }`;
 
 const ME = `query Me { me { tenantId username permissions } }`;
@@ -60,6 +61,24 @@ mutation AcceptAll {
 const REMOVE = `
 mutation Remove($id: ID!) {
   removeRegistration(id: $id) { __typename ... on Problem { code message } }
+}`;
+
+const RESET_CREDENTIALS = `
+mutation ResetCredentials($id: ID!) {
+  resetCredentials(id: $id) {
+    __typename
+    ... on Registration { ${ROW} }
+    ... on Problem { code message }
+  }
+}`;
+
+// The report only: the new rows reach the table through registrationEvents.
+const REGISTER_CSV = `
+mutation RegisterCsv($csv: String!) {
+  registerCsv(csv: $csv) {
+    created failed
+    lines { line id problem { code message } }
+  }
 }`;
 
 const GROUPS = `
@@ -175,6 +194,16 @@ export class Api {
 
   async remove(id) {
     return (await this.connection.request(REMOVE, { id })).removeRegistration;
+  }
+
+  /** Registration (credentials no longer delivered), or a Problem (NotFound, InvalidStatus). */
+  async resetCredentials(id) {
+    return (await this.connection.request(RESET_CREDENTIALS, { id })).resetCredentials;
+  }
+
+  /** ``{ created, failed, lines: [{ line, id, problem }] }`` for the text of a CSV file. */
+  async registerCsv(csv) {
+    return (await this.connection.request(REGISTER_CSV, { csv })).registerCsv;
   }
 
   async groups() {

@@ -70,6 +70,9 @@ export class GraphQLConnection {
         `Too many failed logins from this address. Try again in ${wait ?? "a few"} seconds.`,
       );
     }
+    if (response.status === 413) {
+      throw new Unreachable("Gatehouse refused the request as too large (HTTP 413).");
+    }
     let body;
     try {
       body = await response.json();
