@@ -1,10 +1,11 @@
 // Every GraphQL operation of the console, one function each. The views call these and
 // never write GraphQL themselves; graphql.js carries the requests.
 
-import { GraphQLConnection } from "./graphql.js";
+import { basicAuthorization, GraphQLConnection } from "./graphql.js";
 
 // What a row of the registration table shows (round two adds connectedFrom here).
 const ROW = `id status tenantId usesSecurityToken failedAttempts blockedReason
+  credentialsDeliveredAt lastAuthenticatedAt
   group { id name }`;
 
 const ME = `query Me { me { tenantId username permissions } }`;
@@ -60,6 +61,58 @@ mutation AcceptAll {
 const REMOVE = `
 mutation Remove($id: ID!) {
   removeRegistration(id: $id) { __typename ... on Problem { code message } }
+}`;
+
+const RESET_CREDENTIALS = `
+mutation ResetCredentials($id: ID!) {
+  resetCredentials(id: $id) {
+    __typename
+    ... on Registration { ${ROW} }
+    ... on Problem { code message }
+  }
+}`;
+
+// The report only: the new rows reach the table through registrationEvents.
+const REGISTER_CSV = `
+mutation RegisterCsv($csv: String!) {
+  registerCsv(csv: $csv) {
+    created failed
+    lines { line id problem { code message } }
+  }
+}`;
+
+const USER = `tenantId username permissions`;
+
+const USERS = `
+query Users($first: Int, $after: String) {
+  users(first: $first, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { ${USER} } }
+  }
+}`;
+
+const CREATE_USER = `
+mutation CreateUser($username: String!, $password: String!, $permissions: [Permission!]!) {
+  createUser(username: $username, password: $password, permissions: $permissions) { ${USER} }
+}`;
+
+const UPDATE_USER = `
+mutation UpdateUser($username: String!, $permissions: [Permission!]!) {
+  updateUser(username: $username, permissions: $permissions) { ${USER} }
+}`;
+
+const SET_USER_PASSWORD = `
+mutation SetUserPassword($username: String!, $password: String!) {
+  setUserPassword(username: $username, password: $password) { ${USER} }
+}`;
+
+const DELETE_USER = `
+mutation DeleteUser($username: String!) { deleteUser(username: $username) }`;
+
+const CHANGE_MY_PASSWORD = `
+mutation ChangeMyPassword($currentPassword: String!, $newPassword: String!) {
+  changeMyPassword(currentPassword: $currentPassword, newPassword: $newPassword)
 }`;
 
 const GROUPS = `
@@ -175,6 +228,55 @@ export class Api {
 
   async remove(id) {
     return (await this.connection.request(REMOVE, { id })).removeRegistration;
+  }
+
+  /** Registration (credentials no longer delivered), or a Problem (NotFound, InvalidStatus). */
+  async resetCredentials(id) {
+    return (await this.connection.request(RESET_CREDENTIALS, { id })).resetCredentials;
+  }
+
+  /** ``{ created, failed, lines: [{ line, id, problem }] }`` for the text of a CSV file. */
+  async registerCsv(csv) {
+    return (await this.connection.request(REGISTER_CSV, { csv })).registerCsv;
+  }
+
+  /** A page of the tenant's users, oldest first. */
+  async users({ first, after }) {
+    return (await this.connection.request(USERS, { first, after })).users;
+  }
+
+  async createUser({ username, password, permissions }) {
+    return (await this.connection.request(CREATE_USER, { username, password, permissions }))
+      .createUser;
+  }
+
+  async updateUser(username, permissions) {
+    return (await this.connection.request(UPDATE_USER, { username, permissions })).updateUser;
+  }
+
+  async setUserPassword(username, password) {
+    return (await this.connection.request(SET_USER_PASSWORD, { username, password }))
+      .setUserPassword;
+  }
+
+  async deleteUser(username) {
+    return (await this.connection.request(DELETE_USER, { username })).deleteUser;
+  }
+
+  /**
+   * Change the logged-in user's password; from then on this connection logs in with the
+   * new one (``login`` is ``tenant/username``). Requests refused meanwhile for the old
+   * password are sent again with the new one, so the change does not log the page out.
+   */
+  async changeMyPassword({ login, currentPassword, newPassword }) {
+    await this.connection.switchLogin(basicAuthorization(login, newPassword), () =>
+      this.connection.request(CHANGE_MY_PASSWORD, { currentPassword, newPassword },
+        { changesLogin: true }));
+  }
+
+  /** The HTTP Basic header this connection sends now (after a password change, too). */
+  get authorization() {
+    return this.connection.authorization;
   }
 
   async groups() {

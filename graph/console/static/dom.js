@@ -45,3 +45,15 @@ export function uniqueId(prefix) {
   ids += 1;
   return `${prefix}-${ids}`;
 }
+
+/** A labelled form field: ``<div class="field"><label>…</label>control [hint]</div>``. */
+export function field(label, control, hint) {
+  if (!control.id) control.id = uniqueId("field");
+  const parts = [h("label", { for: control.id }, label), control];
+  if (hint) {
+    const hintId = `${control.id}-hint`;
+    control.setAttribute("aria-describedby", hintId);
+    parts.push(h("small", { id: hintId, class: "hint" }, hint));
+  }
+  return h("div", { class: "field" }, parts);
+}

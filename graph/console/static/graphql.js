@@ -38,9 +38,12 @@ export class GraphQLConnection {
     this.onLoginLost = onLoginLost;
     this.socket = null;
     this.socketListeners = [];
+    this.switching = null; // a password change under way (switchLogin)
   }
 
-  async request(query, variables = {}) {
+  /** ``changesLogin``: this is the request of a ``switchLogin`` (it must not wait for itself). */
+  async request(query, variables = {}, { changesLogin = false } = {}) {
+    const authorization = this.authorization;
     let response;
     try {
       response = await fetch(ENDPOINT, {
@@ -50,7 +53,7 @@ export class GraphQLConnection {
         headers: {
           Accept: "application/json",
           "Content-Type": "application/json",
-          Authorization: this.authorization,
+          Authorization: authorization,
           // The server then answers 401 with XBasic, not Basic: no browser login prompt.
           "X-Requested-With": "XMLHttpRequest",
         },
@@ -60,6 +63,9 @@ export class GraphQLConnection {
       throw new Unreachable("Gatehouse cannot be reached. Check the network and try again.");
     }
     if (response.status === 401) {
+      // Refused for the password this page just changed: send it again with the new one.
+      if (!changesLogin) await this.switching;
+      if (this.authorization !== authorization) return this.request(query, variables);
       const refused = new LoginRefused("Wrong tenant, username or password.");
       this.onLoginLost?.(refused);
       throw refused;
@@ -70,6 +76,9 @@ export class GraphQLConnection {
         `Too many failed logins from this address. Try again in ${wait ?? "a few"} seconds.`,
       );
     }
+    if (response.status === 413) {
+      throw new Unreachable("Gatehouse refused the request as too large (HTTP 413).");
+    }
     let body;
     try {
       body = await response.json();
@@ -79,6 +88,25 @@ export class GraphQLConnection {
     if (body.errors?.length) throw new GraphQLErrors(body.errors);
     if (!response.ok || !body.data) throw new Unreachable(`Gatehouse answered HTTP ${response.status}.`);
     return body.data;
+  }
+
+  /**
+   * Run ``change`` (the request that changes this login's password), then log in with
+   * ``authorization`` from then on. Requests refused with 401 while it runs wait for it.
+   */
+  async switchLogin(authorization, change) {
+    const switching = (async () => {
+      const result = await change();
+      this.authorization = authorization;
+      return result;
+    })();
+    const settled = switching.catch(() => null);
+    this.switching = settled;
+    try {
+      return await switching;
+    } finally {
+      if (this.switching === settled) this.switching = null;
+    }
   }
 
   /**

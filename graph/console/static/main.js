@@ -24,7 +24,13 @@ function enter(login) {
   const api = new Api(login.authorization, {
     onLoginLost: () => leave("Your login is no longer accepted. Log in again."),
   });
-  running = shell(root, { api, session: sessionOf(login.me), onLogOut: () => leave() });
+  running = shell(root, {
+    api,
+    session: sessionOf(login.me),
+    onLogOut: () => leave(),
+    // The tab keeps its login across a password change: remember the new one.
+    onLoginChanged: () => saveLogin({ ...login, authorization: api.authorization }),
+  });
 }
 
 function leave(message) {

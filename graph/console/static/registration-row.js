@@ -6,6 +6,27 @@ import { fill, h } from "./dom.js";
 import { statusLabel } from "./statuses.js";
 
 const PENDING = "PENDING_ACCEPTANCE";
+const ACCEPTED = "ACCEPTED";
+
+/** Whether the device collected its credentials (and they were not reset since). */
+function delivered(registration) {
+  return registration.status === ACCEPTED && Boolean(registration.credentialsDeliveredAt);
+}
+
+function time(value) {
+  return h("time", { datetime: value }, new Date(value).toLocaleString());
+}
+
+/** What an accepted row says about the device's credentials. */
+function credentials(registration) {
+  if (!delivered(registration)) {
+    return h("div", { class: "credentials" }, "Credentials not delivered");
+  }
+  const used = registration.lastAuthenticatedAt
+    ? [" · last authenticated ", time(registration.lastAuthenticatedAt)]
+    : " · not used yet";
+  return h("div", { class: "credentials" }, "Credentials delivered", used);
+}
 
 function tokenUse(registration) {
   if (registration.status === "WAITING_FOR_CONNECTION") return "—";
@@ -44,11 +65,14 @@ export class RegistrationRow {
     if (registration.status === "BLOCKED" && registration.blockedReason) {
       status.push(h("div", { class: "reason" }, registration.blockedReason));
     }
+    if (registration.status === ACCEPTED) status.push(credentials(registration));
     fill(this.statusCell, status);
     this.groupCell.textContent = registration.group?.name ?? "";
     this.tokenCell.textContent = tokenUse(registration);
     if (!before || before.status !== registration.status) {
-      if (registration.status === "ACCEPTED") this.problem = null;
+      if (registration.status === ACCEPTED) this.problem = null;
+      this.renderActions();
+    } else if (delivered(before) !== delivered(registration)) {
       this.renderActions();
     }
   }
@@ -74,6 +98,11 @@ export class RegistrationRow {
       this.acceptButton = h("button", { type: "button", class: "primary", onclick: () => this.accept() },
         "Accept");
       parts.push(this.acceptButton);
+    }
+    if (canAdmin && delivered(this.registration)) {
+      this.resetButton = h("button", { type: "button", onclick: () => this.resetCredentials() },
+        "Reset credentials");
+      parts.push(this.resetButton);
     }
     if (canAdmin) {
       parts.push(h("button", { type: "button", onclick: () => this.remove() }, "Remove"));
@@ -104,6 +133,32 @@ export class RegistrationRow {
       // says to remove the registration first. The row turns "Blocked" with the live event.
       this.showProblem(result.message);
       this.tokenInput?.select();
+    } catch (error) {
+      this.showProblem(error.message);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async resetCredentials() {
+    const confirmed = await confirmDialog({
+      title: "Reset credentials",
+      message: `Reset the credentials of device ${this.id}? Its password stops working at once; ` +
+        "the device collects a new one at its next request for credentials.",
+      confirmLabel: "Reset credentials",
+    });
+    if (!confirmed) return;
+    const button = this.resetButton;
+    button.disabled = true;
+    try {
+      const result = await this.page.api.resetCredentials(this.id);
+      if (result.__typename === "Registration") {
+        this.showProblem(null);
+        this.page.onChanged(result);
+        return;
+      }
+      // InvalidStatus (not delivered, not accepted) or NotFound (removed meanwhile).
+      this.showProblem(result.message);
     } catch (error) {
       this.showProblem(error.message);
     } finally {

@@ -2,6 +2,7 @@
 // cursors, never all of them), kept live by registrationEvents from the page's eventCursor.
 // An event changes the one row it is about; the rest of the table is left alone.
 
+import { openBulkDialog } from "./bulk-dialog.js";
 import { h } from "./dom.js";
 import { LiveEvents } from "./live.js";
 import { menuButton } from "./menu.js";
@@ -60,7 +61,7 @@ export function registrationsPage({ api, session }) {
   if (canAdmin) {
     actions.push(menuButton("Register device", [
       { label: "Single registration", onSelect: () => openRegisterDialog({ api, session, onRegistered }) },
-      // Round two: { label: "Bulk registration", onSelect: ... } (registerCsv).
+      { label: "Bulk registration", onSelect: () => openBulkDialog({ api, session, onUploaded }) },
     ]));
     actions.push(h("button", { type: "button", onclick: () => acceptAll() }, "Accept all"));
   }
@@ -218,6 +219,12 @@ export function registrationsPage({ api, session }) {
     const others = registrations.length - own.length;
     say(`Registered ${registrations.length} device${registrations.length === 1 ? "" : "s"}` +
       (others ? ` (${others} into another tenant).` : "."));
+  }
+
+  // The new rows arrive as REGISTERED events; this only says what happened.
+  function onUploaded(result) {
+    say(`Bulk registration: ${result.created} device${result.created === 1 ? "" : "s"} registered, ` +
+      `${result.failed} line${result.failed === 1 ? "" : "s"} failed.`);
   }
 
   async function acceptAll() {

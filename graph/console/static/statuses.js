@@ -21,3 +21,18 @@ export function statusLabel(status) {
 export function kindLabel(kind) {
   return humanize(kind);
 }
+
+// The permissions, in the schema's order, with what each allows (API.md §2).
+export const PERMISSIONS = [
+  ["DEVICE_CONTROL_READ", "Read registrations and the audit log, with live updates."],
+  ["DEVICE_CONTROL_ADMIN", "Register, accept and remove devices; reset their credentials."],
+  ["INVENTORY_READ", "Read groups."],
+  ["INVENTORY_ADMIN", "Create groups."],
+  ["OPTION_MANAGEMENT_READ", "Read the settings."],
+  ["OPTION_MANAGEMENT_ADMIN", "Change the settings."],
+  ["USER_MANAGEMENT_ADMIN", "Manage this tenant's users."],
+  ["TENANT_MANAGEMENT_ADMIN", "Create subtenants and register devices into them."],
+  ["DEVICE_BOOTSTRAP", "Only the devices' request for their credentials."],
+];
+// Only the management tenant's users can hold these.
+export const MANAGEMENT_ONLY_PERMISSIONS = new Set(["TENANT_MANAGEMENT_ADMIN", "DEVICE_BOOTSTRAP"]);
