@@ -88,3 +88,9 @@ class RegisterRefused(DomainError):
         )
         self.code = code
         self.problems = problems
+
+
+class ServiceUnavailable(DomainError):
+    """A system Gatehouse depends on did not confirm in time; nothing was changed, try again."""
+
+    code = "SERVICE_UNAVAILABLE"
