@@ -123,7 +123,7 @@ class OutboxDeliverer:
         self._wake.set()
 
     def start(self) -> None:
-        if self._main is None and self.revokers:
+        if self._main is None:
             self._stopping = False
             self._main = asyncio.create_task(self._run(), name="broker-outbox")
 
@@ -149,6 +149,8 @@ class OutboxDeliverer:
         failing = False
         with contextlib.suppress(Exception):
             await self._warn_about_unconfigured()
+        if not self.revokers:
+            return  # no broker configured: nothing to deliver, ever
         while not self._stopping:
             self._wake.clear()
             try:
@@ -247,6 +249,8 @@ class OutboxDeliverer:
                 problem = (
                     f"{revoker.name} did not confirm within {self.config.lease_seconds / 2:g} s"
                 )
+            else:  # revokers turn what brokers answer into outcomes: this is a bug
+                log.exception("%s: revoking failed unexpectedly; will retry", revoker.name)
             outcomes = {task.id: Outcome(error=problem) for task in tasks}
         done = [t for t in tasks if outcomes.get(t.id, Outcome(error="no outcome")).done]
         if done:

@@ -237,7 +237,7 @@ async def test_a_bootstrapped_device_connects_and_reaches_only_its_namespace(
 
 
 async def test_another_client_id_or_a_wrong_password_is_refused(
-    http: httpx.AsyncClient, admin: GraphQLClient, mqtt: Connections
+    http: httpx.AsyncClient, admin: GraphQLClient, mqtt: Connections, mosquitto: MosquittoBroker
 ) -> None:
     credentials = await issued(http, admin, "MQ-2")
     wrong_id = await connect(mqtt, "device_MQ-2", credentials["password"], "MQ-OTHER")
@@ -245,6 +245,10 @@ async def test_another_client_id_or_a_wrong_password_is_refused(
     wrong_password = await connect(mqtt, "device_MQ-2", "not-the-password", "MQ-2")
     assert wrong_password.refused_login, wrong_password.connack
     await connected(mqtt, credentials)
+
+    # Two deliveries so far, one admin connection (it runs before any restart of the broker).
+    logins = [line for line in mosquitto.log_lines() if " as gatehouse-" in line]
+    assert len(logins) == 1, logins
 
 
 async def test_remove_registration_disconnects_the_device(

@@ -250,3 +250,18 @@ async def test_a_failing_list_keeps_the_row(db: str, status: int) -> None:
     async with delivering(RabbitMQRevoker(client, window=timedelta(0))):
         failed = await until(lambda: _failed_at_least(row, 1))
     assert failed.last_error is not None and f"HTTP {status}" in failed.last_error
+
+
+async def test_rows_for_a_broker_no_longer_configured_are_named_at_start(
+    db: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    await queue("SN-1", "SN-2", target=BrokerTarget.RABBITMQ)
+    with caplog.at_level("WARNING", logger="resolvers.broker_outbox"):
+        async with delivering():  # no broker configured at all
+            await asyncio.sleep(0.3)
+    assert any(
+        "2 revocation(s) for rabbitmq" in r.getMessage()
+        and "GATEHOUSE_RABBITMQ_MANAGEMENT_URL is not set" in r.getMessage()
+        for r in caplog.records
+    ), caplog.text
+    assert len(await outbox_rows()) == 2

@@ -87,6 +87,10 @@ class MosquittoBroker:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def log_lines(self) -> list[str]:
+        """What the broker logged so far (``New client connected ... as <client id>`` and so on)."""
+        return self.log_file.read_text(errors="replace").splitlines()
+
     def log_tail(self) -> str:
         return self.log_file.read_text(errors="replace")[-3000:] if self.log_file.exists() else ""
 
