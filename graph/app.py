@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
 from graph import log_filters
+from graph.brokers import BrokerSync
 from graph.callbacks import emqx, gateway, mosquitto, rabbitmq
 from graph.console import surface as console
 from graph.graphql import view
@@ -32,6 +33,7 @@ from graph.settings import Settings
 from models.config import orm_config
 from resolvers import device_logins, live
 from resolvers.auth import Authenticator
+from resolvers.broker_sync import install as install_brokers
 from resolvers.brokers import broker_for
 from resolvers.device_auth import DeviceRules
 from resolvers.device_logins import DeviceLogins
@@ -126,13 +128,17 @@ def create_app(settings: Settings, *, manage_orm: bool = True) -> Starlette:
     hub = services.hub
     live.install(hub)
     deliverer = build_deliverer(settings, hub)
+    sync = BrokerSync(settings, hub, services.device_logins.rules)
+    install_brokers(sync.brokers)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if not manage_orm:
             await hub.start()
             deliverer.start()
+            await sync.start()
             yield
+            await sync.stop()
             await deliverer.stop()
             await hub.close()
             return
@@ -142,9 +148,11 @@ def create_app(settings: Settings, *, manage_orm: bool = True) -> Starlette:
             await hub.start()
             log.info("event broker: %s", settings.broker_url.split("://")[0])
             deliverer.start()
+            await sync.start()
             try:
                 yield
             finally:
+                await sync.stop()
                 await deliverer.stop()
                 await hub.close()
 
@@ -153,6 +161,7 @@ def create_app(settings: Settings, *, manage_orm: bool = True) -> Starlette:
     )
     app.state.services = services
     app.state.webhook_deliverer = deliverer
+    app.state.broker_sync = sync
     return app
 
 

@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from resolvers import topics
+from resolvers.broker_urls import mosquitto_login, rabbitmq_management_login
 
 DEFAULT_DATABASE_URL = "sqlite://gatehouse.db"
 ENV_PREFIX = "GATEHOUSE_"
@@ -116,6 +117,19 @@ class Settings(BaseSettings):
     max_websocket_message_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     #: Connecting to the database and each statement; beyond, the request answers 503.
     database_timeout_seconds: float = Field(default=5, gt=0, le=300)
+    #: Mosquitto's dynamic security (API.md §10.2): ``mqtt://USER:PASSWORD@HOST:PORT`` of a
+    #: client with the dynamic-security admin role; unset: Mosquitto is not kept in step.
+    mosquitto_url: str | None = Field(default=None, repr=False)
+    #: RabbitMQ's management API (API.md §10.3): ``http://USER:PASSWORD@HOST:15672``;
+    #: unset: revoked devices' open RabbitMQ connections are not closed.
+    rabbitmq_management_url: str | None = Field(default=None, repr=False)
+    #: How long after a revocation Gatehouse keeps looking for the device's RabbitMQ
+    #: connections (RabbitMQ lists a new MQTT connection only seconds after it opened).
+    rabbitmq_close_window_seconds: int = Field(default=10, ge=0, le=600)
+    #: The first retry delay of a broker revocation that failed; each failure doubles it.
+    broker_retry_min_ms: int = Field(default=1000, ge=1, le=600_000)
+    #: The longest retry delay of a broker revocation that keeps failing.
+    broker_retry_max_seconds: int = Field(default=60, ge=1, le=3600)
 
     @property
     def event_poll_seconds(self) -> float:
@@ -166,6 +180,20 @@ class Settings(BaseSettings):
         problem = topics.client_id_problem(value)
         if problem is not None:
             raise ValueError(problem)
+        return value
+
+    @field_validator("mosquitto_url")
+    @classmethod
+    def _mosquitto_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            mosquitto_login(value)
+        return value
+
+    @field_validator("rabbitmq_management_url")
+    @classmethod
+    def _rabbitmq_management_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            rabbitmq_management_login(value)
         return value
 
     @field_validator("trusted_proxies", "internal_networks", mode="before")

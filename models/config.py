@@ -15,6 +15,7 @@ MODEL_MODULES = [
     "models.registrations",
     "models.events",
     "models.webhooks",
+    "models.broker_outbox",
 ]
 
 

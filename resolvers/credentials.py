@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from models.registrations import Registration, RegistrationStatus
 from resolvers import changes, lifecycle, options, security_tokens, validation
 from resolvers.attempts import count_failed_attempt
+from resolvers.broker_sync import provision_brokers
 from resolvers.changes import tenant_change
 from resolvers.errors import Forbidden
 from resolvers.permissions import Actor, Permission
@@ -230,6 +231,8 @@ async def _deliver(registration: PollState, token: str | None) -> IssuedCredenti
         )
         if not delivered:
             return None  # a concurrent poll collected them, or the registration changed
+        # Mosquitto confirms the client before anything commits, or nothing does (§10.2).
+        await provision_brokers(device, password)
         change.record(deliver, tenant_id, device, previous=registration.status, actor=username)
         change.note("device %s collected its credentials", device)
     return IssuedCredentials(device, tenant_id, username, password)

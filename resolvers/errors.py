@@ -98,3 +98,9 @@ class Throttled(DomainError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ServiceUnavailable(DomainError):
+    """A system Gatehouse depends on did not confirm in time; nothing was changed, try again."""
+
+    code = "SERVICE_UNAVAILABLE"

@@ -22,6 +22,7 @@ from models.registrations import Registration, RegistrationStatus
 from models.tenants import Tenant
 from resolvers import device_logins, events, lifecycle, live, options, security_tokens, validation
 from resolvers.attempts import count_failed_attempt
+from resolvers.broker_sync import queue_revocation
 from resolvers.changes import TenantChange, tenant_change
 from resolvers.errors import (
     DeviceProblem,
@@ -422,6 +423,12 @@ async def remove(actor: Actor, device_id: str) -> str:
     async with tenant_change(actor.tenant_id) as change:
         registration = await _tenant_registration(actor.tenant_id, device_id)
         await registration.delete()
+        await queue_revocation(
+            actor.tenant_id,
+            device_id,
+            "remove",
+            had_credentials=registration.credentials_delivered_at is not None,
+        )
         change.record(
             lifecycle.REMOVE,
             actor.tenant_id,
@@ -471,6 +478,7 @@ async def reset_credentials(actor: Actor, device_id: str) -> Registration:
                 "updated_at",
             ]
         )
+        await queue_revocation(actor.tenant_id, device_id, "reset", had_credentials=True)
         change.record(reset, actor.tenant_id, device_id, previous=previous, actor=actor.name)
         change.note("%s reset the credentials of device %s", actor.name, device_id)
     await live.invalidate(device_logins.TOPIC, device_id)

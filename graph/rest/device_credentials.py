@@ -20,7 +20,7 @@ from graph.http.bodies import MalformedJson, parse_json
 from graph.http.refusals import CUMULOCITY
 from graph.services import Services
 from resolvers.credentials import request_credentials
-from resolvers.errors import InvalidInput, Throttled
+from resolvers.errors import InvalidInput, ServiceUnavailable, Throttled
 
 CREDENTIALS_MEDIA_TYPE = "application/vnd.com.nsn.cumulocity.devicecredentials+json"
 ACCEPTED_MEDIA_TYPES = {"application/json", CREDENTIALS_MEDIA_TYPE}
@@ -30,6 +30,12 @@ NOT_FOUND_BODY = {
     "message": "No credentials are available for this device. "
     "Keep polling until its registration is accepted.",
 }
+
+UNAVAILABLE_BODY = {
+    "error": "general/Service Unavailable",
+    "message": "The device's credentials could not be confirmed with its broker. Poll again later.",
+}
+RETRY_AFTER_SECONDS = "5"
 
 
 def _error(status: int, error: str, message: str) -> JSONResponse:
@@ -82,6 +88,11 @@ def routes(services: Services) -> list[BaseRoute]:
             response = _error(429, "devicecontrol/Too Many Requests", throttled.message)
             response.headers["Retry-After"] = str(throttled.retry_after)
             return response
+        except ServiceUnavailable:
+            # Nothing was delivered (API.md §10.2): the device polls again, as it does anyway.
+            return JSONResponse(
+                UNAVAILABLE_BODY, status_code=503, headers={"Retry-After": RETRY_AFTER_SECONDS}
+            )
         if issued is None:
             return JSONResponse(NOT_FOUND_BODY, status_code=404)
         base = public_url or str(request.base_url).rstrip("/")

@@ -55,3 +55,13 @@ async def rabbitmq_user(
 async def gateway(http: httpx.AsyncClient, username: str, password: str) -> httpx.Response:
     """``GET /auth/http`` with the device's Basic login, as a gateway forwards it."""
     return await http.get("/auth/http", headers={"Authorization": basic(username, password)})
+
+
+DEVICE_EVENTS = """
+query($id: ID!) { events(deviceId: $id, first: 100) { edges { node { kind } } } }"""
+
+
+async def logged_kinds(operator: GraphQLClient, device_id: str) -> list[str]:
+    """The kinds of the device's events in the tenant's log, oldest first (through GraphQL)."""
+    edges = (await operator.data(DEVICE_EVENTS, id=device_id))["events"]["edges"]
+    return [edge["node"]["kind"] for edge in edges]

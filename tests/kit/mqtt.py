@@ -26,6 +26,8 @@ class Device:
         self.closed = threading.Event()
         self.connected = threading.Event()
         self.subscribed = threading.Event()
+        #: The return codes of the last SUBACK (0x80, a failure, where refused).
+        self.granted: list[ReasonCode] = []
         self.messages: list[tuple[str, bytes]] = []
         self.arrived = threading.Event()
         self.client.on_connect = self._on_connect
@@ -42,6 +44,7 @@ class Device:
         self.connected.set()  # a refused CONNECT ends here too
 
     def _on_subscribe(self, client: Any, userdata: Any, mid: Any, codes: Any, props: Any) -> None:
+        self.granted = list(codes)
         self.subscribed.set()
 
     def _on_message(self, client: Any, userdata: Any, message: mqtt.MQTTMessage) -> None:
@@ -76,6 +79,11 @@ class Device:
                 return not self.closed.is_set()
         raise AssertionError(f"no answer to SUBSCRIBE {topic_filter!r} within the wait")
 
+    def subscription_refused(self, topic_filter: str) -> bool:
+        """Whether the broker answered SUBSCRIBE with 0x80 and kept the connection open."""
+        assert self.subscribe(topic_filter), f"the connection closed at SUBSCRIBE {topic_filter!r}"
+        return bool(self.granted) and all(code.is_failure for code in self.granted)
+
     def publish(self, topic: str, payload: bytes) -> bool:
         """Whether the broker acknowledged the QoS 1 publish (``False``: it closed the socket)."""
         info = self.client.publish(topic, payload, qos=1)
@@ -99,3 +107,23 @@ class Device:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+class Connections:
+    """The MQTT connections one test opens to a broker on ``port``, closed after it."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.opened: list[Device] = []
+
+    def open(self, username: str, password: str, client_id: str) -> Device:
+        """A device connection (blocking: call it in a thread from async tests)."""
+        device = Device(self.port, username, password, client_id)
+        self.opened.append(device)
+        device.connect()
+        return device
+
+    def close(self) -> None:
+        for device in self.opened:
+            device.close()
+        self.opened.clear()

@@ -26,9 +26,18 @@ STARTUP_SECONDS = 90
 class RabbitMQNode:
     """A running node; :attr:`mqtt_port` is where devices connect."""
 
-    def __init__(self, folder: Path, config: str, enabled_plugins: str, mqtt_port: int) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        config: str,
+        enabled_plugins: str,
+        mqtt_port: int,
+        management_port: int | None = None,
+    ) -> None:
         self.folder = folder
         self.mqtt_port = mqtt_port
+        #: Where ``rabbitmq_management`` listens, when the config enables it on its own port.
+        self.management_port = management_port
         self.node = f"gatehouse-test-{os.getpid()}-{secrets.token_hex(3)}@localhost"
         for name in ("home", "mnesia", "log"):
             (folder / name).mkdir(parents=True, exist_ok=True)
@@ -66,6 +75,25 @@ class RabbitMQNode:
             self.stop()
             tail = (self.folder / "node.out").read_text()[-3000:]
             unavailable(f"the private RabbitMQ node did not open its MQTT port:\n{tail}")
+        if self.management_port is not None and not wait_for_port(
+            self.management_port, STARTUP_SECONDS, self.running
+        ):
+            self.stop()
+            tail = (self.folder / "node.out").read_text()[-3000:]
+            unavailable(f"the private RabbitMQ node did not open its management port:\n{tail}")
+
+    def ctl(self, *args: str) -> str:
+        """``rabbitmqctl`` against this node; its output (fails on an error)."""
+        done = subprocess.run(
+            [str(CTL), "-n", self.node, *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, f"rabbitmqctl {args[0]} failed: {done.stderr}"
+        return done.stdout
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None

@@ -4,7 +4,7 @@ from models.events import RegistrationEventKind
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0008_webhooks')]
+    dependencies = [('models', '0006_webhooks')]
 
     initial = False
 
