@@ -62,6 +62,7 @@ def registration_data(registration: Registration, group: Group | None) -> dict[s
         "blockedReason": registration.blocked_reason,
         "credentialsDeliveredAt": _time(registration.credentials_delivered_at),
         "lastAuthenticatedAt": _time(registration.last_authenticated_at),
+        "credentialsRequestedAgainAt": _time(registration.credentials_requested_again_at),
     }
 
 

@@ -49,6 +49,11 @@ class Registration:
         description="The last time a broker or gateway accepted the device's credentials "
         "(written at most once a minute)."
     )
+    credentials_requested_again_at: datetime | None = strawberry.field(
+        description="The last poll for credentials after they were delivered (API.md §9.6, "
+        "event CREDENTIALS_REQUESTED_AGAIN, at most one an hour): the device lost them, or "
+        "somebody else collected them. Later than credentialsDeliveredAt: look into it."
+    )
     group_id: strawberry.Private[int | None]
     #: The group when the caller already loaded it for a whole page (see ``preload_groups``).
     preloaded_group: strawberry.Private[GroupRow | None] = None
@@ -88,6 +93,7 @@ class Registration:
             blocked_reason=registration.blocked_reason,
             credentials_delivered_at=registration.credentials_delivered_at,
             last_authenticated_at=registration.last_authenticated_at,
+            credentials_requested_again_at=registration.credentials_requested_again_at,
             group_id=registration.group_id,
             preloaded_group=(groups or {}).get(registration.group_id or 0),
         )

@@ -97,6 +97,7 @@ def test_payload_names_fields_as_graphql_does() -> None:
                 "blockedReason": None,
                 "credentialsDeliveredAt": None,
                 "lastAuthenticatedAt": None,
+                "credentialsRequestedAgainAt": None,
             },
         },
     }

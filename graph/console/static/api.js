@@ -5,7 +5,7 @@ import { basicAuthorization, GraphQLConnection } from "./graphql.js";
 
 // What a row of the registration table shows (round two adds connectedFrom here).
 const ROW = `id status tenantId usesSecurityToken failedAttempts blockedReason
-  credentialsDeliveredAt lastAuthenticatedAt
+  connectedFrom credentialsDeliveredAt lastAuthenticatedAt credentialsRequestedAgainAt
   group { id name }`;
 
 const ME = `query Me { me { tenantId username permissions } }`;

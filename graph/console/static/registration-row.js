@@ -28,6 +28,13 @@ function credentials(registration) {
   return h("div", { class: "credentials" }, "Credentials delivered", used);
 }
 
+/** A poll for credentials after they were delivered (API.md §9.6): lost, or taken over? */
+function requestedAgain(registration) {
+  const again = registration.credentialsRequestedAgainAt;
+  const deliveredAt = registration.credentialsDeliveredAt;
+  return Boolean(again) && (!deliveredAt || new Date(again) > new Date(deliveredAt));
+}
+
 function tokenUse(registration) {
   if (registration.status === "WAITING_FOR_CONNECTION") return "—";
   return registration.usesSecurityToken ? "Used" : "Not used";
@@ -66,6 +73,16 @@ export class RegistrationRow {
       status.push(h("div", { class: "reason" }, registration.blockedReason));
     }
     if (registration.status === ACCEPTED) status.push(credentials(registration));
+    if (registration.status === PENDING && registration.connectedFrom) {
+      // Where the device knocked from: the operator's check before accepting (§9.6).
+      status.push(h("div", { class: "connected-from" }, "Connected from ",
+        h("span", { class: "address" }, registration.connectedFrom)));
+    }
+    if (requestedAgain(registration)) {
+      status.push(h("div", { class: "requested-again", role: "note" },
+        "Credentials requested again ",
+        time(registration.credentialsRequestedAgainAt)));
+    }
     fill(this.statusCell, status);
     this.groupCell.textContent = registration.group?.name ?? "";
     this.tokenCell.textContent = tokenUse(registration);
