@@ -99,6 +99,8 @@ def gatehouse(
         GATEHOUSE_MOSQUITTO_URL=f"mqtt://{login}@127.0.0.1:{mosquitto.port}",
         GATEHOUSE_BROKER_RETRY_MIN_MS="100",
         GATEHOUSE_BROKER_RETRY_MAX_SECONDS="1",
+        # Devices here poll again at once after each 503; the poll limit is tested elsewhere.
+        GATEHOUSE_POLL_LIMIT="0",
         GATEHOUSE_LOG_LEVEL="DEBUG",
     )
     server = start_server(folder, env)

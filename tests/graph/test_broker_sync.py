@@ -74,10 +74,11 @@ async def test_mosquitto_not_confirming_answers_503_and_delivers_nothing(
     registration = await state(admin, "SN-2")
     assert (registration["status"], registration["credentialsDeliveredAt"]) == ("ACCEPTED", None)
     assert "CREDENTIALS_DELIVERED" not in await event_kinds("SN-2")
-    # The GraphQL twin says the same with a code of its own.
+    # The GraphQL twin says the same: HTTP 503 and the code, as for a database away (§9.5).
     bootstrap = bootstrap_client(admin)
-    body = await bootstrap(REQUEST_CREDENTIALS, id="SN-2", token=TOKEN)
-    assert error_codes(body) == ["SERVICE_UNAVAILABLE"]
+    twin = await bootstrap.post(REQUEST_CREDENTIALS, {"id": "SN-2", "token": TOKEN})
+    assert twin.status_code == 503, twin.text
+    assert error_codes(twin.json()) == ["SERVICE_UNAVAILABLE"]
     # Mosquitto back: the next poll collects them, once.
     mosquitto.connected, mosquitto.answer = True, None
     collected = await poll(http, "SN-2", token=TOKEN)
