@@ -24,6 +24,7 @@ from graph.rest import (
     bulk_registration,
     device_credentials,
     health,
+    metrics,
     new_device_requests,
     tenant_options,
 )
@@ -55,6 +56,7 @@ SURFACES: tuple[Callable[[Services], list[BaseRoute]], ...] = (
     emqx.routes,
     mosquitto.routes,
     gateway.routes,
+    metrics.routes,
 )
 
 
