@@ -3,7 +3,8 @@
 ``gatehouse serve`` calls :func:`serve`. It is ``uvicorn.run`` with
 :class:`~graph.http.connections.GatehouseConfig`, so that one worker and
 ``--workers N`` (each worker a process building its app from the environment)
-use the same protocol and limits.
+use the same protocol and limits. One process counts its metrics in memory;
+several share a directory (``graph/workers.py``).
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ import logging
 import resource
 
 import uvicorn
-from uvicorn.supervisors import ChangeReload, Multiprocess
+from uvicorn.supervisors import ChangeReload
 
 from graph.http.connections import EdgeLimits, GatehouseConfig
 from graph.settings import Settings
+from graph.workers import Workers, metrics_directory
 
 log = logging.getLogger("gatehouse")
 
@@ -58,7 +60,10 @@ def edge_limits(settings: Settings) -> EdgeLimits:
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int, reload: bool) -> None:
-    """Serve until stopped (a signal), like ``uvicorn.run``."""
+    """Serve until stopped (a signal), like ``uvicorn.run``.
+
+    With ``--workers N`` the metrics of every worker add up (``graph/workers.py``).
+    """
     several = workers > 1 or reload
     if several:
         # Each worker builds its own app from the same environment.
@@ -86,6 +91,13 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, reload: boo
     if config.should_reload:
         ChangeReload(config, target=server.run, sockets=[config.bind_socket()]).run()
     elif config.workers > 1:
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        with metrics_directory() as directory:
+            log.info("metrics of the %d workers are kept in %s", config.workers, directory)
+            Workers(
+                config,
+                sockets=[config.bind_socket()],
+                metrics_dir=directory,
+                stop_seconds=10.0,
+            ).run()
     else:
         server.run()
