@@ -17,6 +17,7 @@ from uvicorn.supervisors import ChangeReload
 
 from graph.http.connections import EdgeLimits, GatehouseConfig
 from graph.settings import Settings
+from graph.shutdown import ShutdownBudget
 from graph.workers import Workers, metrics_directory
 
 log = logging.getLogger("gatehouse")
@@ -62,7 +63,8 @@ def edge_limits(settings: Settings) -> EdgeLimits:
 def serve(settings: Settings, *, host: str, port: int, workers: int, reload: bool) -> None:
     """Serve until stopped (a signal), like ``uvicorn.run``.
 
-    With ``--workers N`` the metrics of every worker add up (``graph/workers.py``).
+    SIGTERM stops within ``GATEHOUSE_SHUTDOWN_SECONDS`` (``graph/shutdown.py``);
+    with ``--workers N`` the metrics of every worker add up (``graph/workers.py``).
     """
     several = workers > 1 or reload
     if several:
@@ -86,6 +88,8 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, reload: boo
         # Events are small JSON messages: compressing each one for each subscriber
         # costs more CPU than the bytes it saves on the wire.
         ws_per_message_deflate=False,
+        # Requests in flight get this long after SIGTERM; the app's teardown the rest.
+        timeout_graceful_shutdown=ShutdownBudget(settings.shutdown_seconds).drain,
     )
     server = uvicorn.Server(config)
     if config.should_reload:
@@ -97,7 +101,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, reload: boo
                 config,
                 sockets=[config.bind_socket()],
                 metrics_dir=directory,
-                stop_seconds=10.0,
+                stop_seconds=settings.shutdown_seconds,
             ).run()
     else:
         server.run()

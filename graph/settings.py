@@ -116,6 +116,8 @@ class Settings(BaseSettings):
     max_websocket_message_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     #: Connecting to the database and each statement; beyond, the request answers 503.
     database_timeout_seconds: float = Field(default=5, gt=0, le=300)
+    #: After SIGTERM, the longest until the process has exited (API.md §9.5, graph/shutdown.py).
+    shutdown_seconds: float = Field(default=10, gt=0, le=3600)
 
     @property
     def event_poll_seconds(self) -> float:
