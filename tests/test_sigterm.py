@@ -26,6 +26,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.kit.accounts import ADMIN_PASSWORD, BOOTSTRAP_LOGIN, BOOTSTRAP_PASSWORD
 from tests.kit.clients import basic
+from tests.kit.metrics import scrape
 from tests.kit.offline import register_in_another_process
 from tests.kit.servers import Server, Subscriber, run_env, start_server
 from tests.kit.services import drop_scratch_database, scratch_database
@@ -50,7 +51,8 @@ def servers() -> Iterator[list[Server]]:
     running: list[Server] = []
     yield running
     for server in running:
-        server.stop()
+        if server.process.poll() is None:
+            server.stop()
 
 
 @pytest.fixture
@@ -74,6 +76,15 @@ async def register(http: httpx.AsyncClient, server: Server, device_id: str) -> N
         http, server, f'mutation {{ register(devices: [{{id: "{device_id}"}}]) {{ __typename }} }}'
     )
     assert body["data"]["register"]["__typename"] == "RegisterSuccess", body
+
+
+async def joined(http: httpx.AsyncClient, server: Server, count: int) -> None:
+    """Wait until ``count`` subscriptions have joined the live stream (the server says so)."""
+    for _ in range(100):
+        if (await scrape(http, f"{server.url}/metrics")).value("gatehouse_subscribers") == count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{count} subscriptions never joined")
 
 
 async def waiting_for_a_lock(connection: asyncpg.Connection) -> bool:
@@ -116,7 +127,7 @@ async def test_sigterm_drains_and_a_resumed_subscription_misses_nothing(
     )
     assert polled.status_code == 404  # first contact: PENDING_ACCEPTANCE
     subscribers = [await Subscriber.open(first.ws_url, ADMIN, EVENTS) for _ in range(2)]
-    await asyncio.sleep(0.3)  # both have joined the live stream
+    await joined(http, first, 2)
     await register(http, first, "seen-1")
     seen = [(await s.events(1))[0] for s in subscribers]
     assert [(e["kind"], e["id"]) for e in seen] == [("REGISTERED", "seen-1")] * 2
@@ -163,6 +174,7 @@ async def test_sigterm_drains_and_a_resumed_subscription_misses_nothing(
     }
     first.process.wait(timeout=SHUTDOWN_SECONDS + 5)
     elapsed = time.monotonic() - started
+    print(f"exited {elapsed:.2f} s after SIGTERM (the slow request held it ~0.6 s)")
     assert elapsed < SHUTDOWN_SECONDS, f"exited after {elapsed:.1f} s"
     # uvicorn re-raises the signal once it has shut down cleanly, as a process killed
     # by SIGTERM's default action would end (a supervisor sees 143 or -15, not a crash).
