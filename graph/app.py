@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
@@ -25,11 +25,13 @@ from graph.rest import (
     bulk_registration,
     device_credentials,
     health,
+    metrics,
     new_device_requests,
     tenant_options,
 )
 from graph.services import Services
 from graph.settings import Settings
+from graph.shutdown import ShutdownBudget, stop_within
 from models.config import orm_config
 from resolvers import device_logins, live
 from resolvers.auth import Authenticator
@@ -57,6 +59,7 @@ SURFACES: tuple[Callable[[Services], list[BaseRoute]], ...] = (
     emqx.routes,
     mosquitto.routes,
     gateway.routes,
+    metrics.routes,
 )
 
 
@@ -133,18 +136,14 @@ def create_app(settings: Settings, *, manage_orm: bool = True) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if not manage_orm:
-            await hub.start()
-            deliverer.start()
-            await sync.start()
-            yield
-            await sync.stop()
-            await deliverer.stop()
-            await hub.close()
-            return
-        config = orm_config(settings.database_url, timeout=settings.database_timeout_seconds)
-        async with RegisterTortoise(app, config=config):
-            log.info("database ready (%s)", settings.database_url.split("://")[0])
+        # Everything started here stops within the shutdown budget's teardown (graph/shutdown.py).
+        async with AsyncExitStack() as orm:
+            if manage_orm:
+                config = orm_config(
+                    settings.database_url, timeout=settings.database_timeout_seconds
+                )
+                await orm.enter_async_context(RegisterTortoise(app, config=config))
+                log.info("database ready (%s)", settings.database_url.split("://")[0])
             await hub.start()
             log.info("event broker: %s", settings.broker_url.split("://")[0])
             deliverer.start()
@@ -152,9 +151,13 @@ def create_app(settings: Settings, *, manage_orm: bool = True) -> Starlette:
             try:
                 yield
             finally:
-                await sync.stop()
-                await deliverer.stop()
-                await hub.close()
+                await stop_within(
+                    ShutdownBudget(settings.shutdown_seconds).teardown,
+                    ("broker links", sync.stop),
+                    ("webhook deliverer", deliverer.stop),
+                    ("event hub", hub.close),
+                    ("database connections", orm.aclose),
+                )
 
     app = Starlette(
         routes=[route for surface in SURFACES for route in surface(services)], lifespan=lifespan

@@ -3,7 +3,8 @@
 ``gatehouse serve`` calls :func:`serve`. It is ``uvicorn.run`` with
 :class:`~graph.http.connections.GatehouseConfig`, so that one worker and
 ``--workers N`` (each worker a process building its app from the environment)
-use the same protocol and limits.
+use the same protocol and limits. One process counts its metrics in memory;
+several share a directory (``graph/workers.py``).
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import logging
 import resource
 
 import uvicorn
-from uvicorn.supervisors import ChangeReload, Multiprocess
+from uvicorn.supervisors import ChangeReload
 
 from graph.http.connections import EdgeLimits, GatehouseConfig
 from graph.settings import Settings
+from graph.shutdown import ShutdownBudget
+from graph.workers import Workers, metrics_directory
 
 log = logging.getLogger("gatehouse")
 
@@ -58,7 +61,11 @@ def edge_limits(settings: Settings) -> EdgeLimits:
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int, reload: bool) -> None:
-    """Serve until stopped (a signal), like ``uvicorn.run``."""
+    """Serve until stopped (a signal), like ``uvicorn.run``.
+
+    SIGTERM stops within ``GATEHOUSE_SHUTDOWN_SECONDS`` (``graph/shutdown.py``);
+    with ``--workers N`` the metrics of every worker add up (``graph/workers.py``).
+    """
     several = workers > 1 or reload
     if several:
         # Each worker builds its own app from the same environment.
@@ -81,11 +88,20 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, reload: boo
         # Events are small JSON messages: compressing each one for each subscriber
         # costs more CPU than the bytes it saves on the wire.
         ws_per_message_deflate=False,
+        # Requests in flight get this long after SIGTERM; the app's teardown the rest.
+        timeout_graceful_shutdown=ShutdownBudget(settings.shutdown_seconds).drain,
     )
     server = uvicorn.Server(config)
     if config.should_reload:
         ChangeReload(config, target=server.run, sockets=[config.bind_socket()]).run()
     elif config.workers > 1:
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        with metrics_directory() as directory:
+            log.info("metrics of the %d workers are kept in %s", config.workers, directory)
+            Workers(
+                config,
+                sockets=[config.bind_socket()],
+                metrics_dir=directory,
+                stop_seconds=settings.shutdown_seconds,
+            ).run()
     else:
         server.run()

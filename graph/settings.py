@@ -130,6 +130,8 @@ class Settings(BaseSettings):
     broker_retry_min_ms: int = Field(default=1000, ge=1, le=600_000)
     #: The longest retry delay of a broker revocation that keeps failing.
     broker_retry_max_seconds: int = Field(default=60, ge=1, le=3600)
+    #: After SIGTERM, the longest until the process has exited (API.md §9.5, graph/shutdown.py).
+    shutdown_seconds: float = Field(default=10, gt=0, le=3600)
 
     @property
     def event_poll_seconds(self) -> float:

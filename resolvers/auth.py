@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from models.tenants import User
 from resolvers.errors import Throttled
+from resolvers.metrics import LOGIN_FAILURES
 from resolvers.passwords import PASSWORD_MAX_LENGTH, verify_password
 from resolvers.permissions import Actor, parse_permissions
 from resolvers.throttling import Throttles
@@ -93,6 +94,7 @@ class Authenticator:
         throttled.
         """
         if len(password) > PASSWORD_MAX_LENGTH or len(username) > 64 or len(tenant_id) > 32:
+            LOGIN_FAILURES.inc()
             return None
         digest = self._digest(tenant_id, username, password)
         entry = self._cache.get(digest)
@@ -111,8 +113,10 @@ class Authenticator:
             if self.throttles is not None:
                 await self.throttles.pause_refusal()  # outside any hashing slot
             raise
-        if checked is None and client_address is not None:
-            await self._count_failure(client_address)
+        if checked is None:
+            LOGIN_FAILURES.inc()
+            if client_address is not None:
+                await self._count_failure(client_address)
         return checked
 
     async def _shared_check(

@@ -29,7 +29,8 @@ from resolvers import changes, lifecycle, options, security_tokens, validation
 from resolvers.attempts import count_failed_attempt
 from resolvers.broker_sync import provision_brokers
 from resolvers.changes import tenant_change
-from resolvers.errors import Forbidden
+from resolvers.errors import Forbidden, Throttled
+from resolvers.metrics import DELIVERY_REJECTIONS, POLLS, AcceptResult, PollResult
 from resolvers.permissions import Actor, Permission
 from resolvers.throttling import Throttles
 from resolvers.token_policy import blocks_at_first_contact
@@ -94,22 +95,31 @@ async def request_credentials(
             "only a management tenant user with DEVICE_BOOTSTRAP can request device credentials"
         )
     if validation.device_id_problem(device_id) is not None:
+        POLLS[PollResult.NOT_FOUND].inc()
         return None
     security_tokens.check_length(security_token)
-    await throttles.admit_poll(device_id)
+    try:
+        await throttles.admit_poll(device_id)
+    except Throttled:
+        POLLS[PollResult.THROTTLED].inc()
+        raise
     token = security_tokens.presented(security_token)
     registration = await _poll_state(device_id)
+    result, issued = PollResult.NOT_FOUND, None
     if registration is None:
-        return None
-    if lifecycle.CONNECT.allows(registration.status):
-        await _first_contact(registration, token, client_address)
-        return None
-    if lifecycle.DELIVER.allows(registration.status):
+        pass
+    elif lifecycle.CONNECT.allows(registration.status):
+        if await _first_contact(registration, token, client_address):
+            result = PollResult.CONNECTED
+    elif lifecycle.DELIVER.allows(registration.status):
         if not registration.delivered:
-            return await _deliver(registration, token)
-        if requested_again_due(registration.requested_again_at, changes.utcnow()):
+            issued = await _deliver(registration, token)
+            if issued is not None:
+                result = PollResult.DELIVERED
+        elif requested_again_due(registration.requested_again_at, changes.utcnow()):
             await _requested_again(registration, client_address)
-    return None
+    POLLS[result].inc()  # counted once committed: a poll that failed is not counted
+    return issued
 
 
 def requested_again_due(last: datetime | None, now: datetime) -> bool:
@@ -169,7 +179,8 @@ def _as_datetime(value: object) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=changes.utcnow().tzinfo)
 
 
-async def _first_contact(registration: PollState, token: str | None, client_address: str) -> None:
+async def _first_contact(registration: PollState, token: str | None, client_address: str) -> bool:
+    """Whether this poll was the first contact (``False``: a concurrent poll was)."""
     token_hash = await security_tokens.digest(token) if token else None
     tenant_id = registration.tenant_id
     policy = await options.tenant_policy(tenant_id)
@@ -192,7 +203,7 @@ async def _first_contact(registration: PollState, token: str | None, client_addr
             ),
         )
         if not changed:
-            return  # another poll of the same device got there first
+            return False  # another poll of the same device got there first
         change.record(
             transition,
             tenant_id,
@@ -207,6 +218,7 @@ async def _first_contact(registration: PollState, token: str | None, client_addr
             "with" if token else "without",
             "; blocked: the policy requires a token" if blocked else "",
         )
+    return True
 
 
 async def _deliver(registration: PollState, token: str | None) -> IssuedCredentials | None:
@@ -262,6 +274,8 @@ async def _reject_token_at_delivery(registration: PollState) -> None:
             limit,
             "; blocked" if transition is where.blocked else "",
         )
+    blocked = transition is where.blocked
+    DELIVERY_REJECTIONS[AcceptResult.BLOCKED if blocked else AcceptResult.TOKEN_REJECTED].inc()
 
 
 async def _requested_again(registration: PollState, client_address: str) -> None:

@@ -19,7 +19,8 @@ UPDATE itself only changes a row whose value is a minute old, so several
 processes together still write it once a minute.
 
 The decisions are the pure functions of ``resolvers/device_auth.py``; this
-module reads, caches, logs and counts. Nothing here ever logs a password.
+module reads, caches, logs and counts (``gatehouse_auth_callbacks_total``, one per
+answer a broker or gateway gets). Nothing here ever logs a password.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from datetime import datetime, timedelta
 from tortoise.expressions import Q
 
 from models.registrations import Registration, RegistrationStatus
+from resolvers import metrics
 from resolvers.changes import utcnow
 from resolvers.device_auth import (
     Action,
@@ -136,6 +138,7 @@ class DeviceLogins:
         if not verdict.allowed:
             return self._refused(broker, "login", username, verdict)
         assert verdict.device is not None
+        metrics.callback_answered(broker, True)
         await self._touch(verdict.device.device_id)
         log.debug("%s login: device %s allowed", broker, verdict.device.device_id)
         return verdict
@@ -200,17 +203,20 @@ class DeviceLogins:
 
     def superuser(self, broker: str, username: str) -> Verdict:
         """Devices are never superusers (and users never pass these callbacks)."""
+        metrics.callback_answered(broker, False)
         return Verdict.deny(Refusal.SUPERUSER)
 
     # ------------------------------------------------------------ helpers
 
     def _answer(self, broker: str, what: str, username: str, verdict: Verdict) -> Verdict:
         if verdict.allowed:
+            metrics.callback_answered(broker, True)
             log.debug("%s: allowed %s for %s", broker, what, username[:300])
             return verdict
         return self._refused(broker, what, username, verdict)
 
     def _refused(self, broker: str, what: str, username: str, verdict: Verdict) -> Verdict:
+        metrics.callback_answered(broker, False)
         reason = verdict.refusal.value if verdict.refusal else "refused"
         log.info("%s: refused %s for %r: %s", broker, what, username[:300], reason)
         return verdict

@@ -30,6 +30,7 @@ from models.events import RegistrationEvent
 from models.registrations import Registration, RegistrationStatus
 from resolvers import events
 from resolvers.brokers import Broker, MemoryBroker
+from resolvers.metrics import SUBSCRIBERS
 from resolvers.permissions import Actor, Permission
 
 log = logging.getLogger(__name__)
@@ -244,10 +245,13 @@ class EventHub:
                 feed.start()
             subscriber = Subscriber(self.queue_size, self.max_lag)
             feed.subscribers.add(subscriber)
+            SUBSCRIBERS.inc()
             return feed, subscriber
 
     def leave(self, feed: TenantFeed, subscriber: Subscriber) -> None:
-        feed.subscribers.discard(subscriber)
+        if subscriber in feed.subscribers:
+            feed.subscribers.discard(subscriber)
+            SUBSCRIBERS.dec()
         if not feed.subscribers and self.feeds.get(feed.tenant_id) is feed:
             del self.feeds[feed.tenant_id]
             if feed.task:

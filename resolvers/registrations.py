@@ -34,6 +34,7 @@ from resolvers.errors import (
     SecurityTokenMismatch,
 )
 from resolvers.groups import find_group, parse_group_id
+from resolvers.metrics import ACCEPTS, AcceptResult
 from resolvers.page_numbers import NumberedPage, PageRequest, numbered_page
 from resolvers.pagination import CountedPage, decode_cursor, page_size
 from resolvers.permissions import Actor, Permission
@@ -281,9 +282,18 @@ async def accept(actor: Actor, device_id: str, security_token: str | None) -> Re
     if changed_meanwhile:
         # Another operator accepted, blocked or removed it while the token was compared.
         _refuse_unless_acceptable(registration)
+    ACCEPTS[_accept_result(error)].inc()
     if error is not None:
         raise error
     return registration
+
+
+def _accept_result(error: Exception | None) -> AcceptResult:
+    if error is None:
+        return AcceptResult.ACCEPTED
+    if isinstance(error, RegistrationBlocked):
+        return AcceptResult.BLOCKED
+    return AcceptResult.TOKEN_REJECTED
 
 
 async def _apply_accept_decision(
@@ -410,6 +420,8 @@ async def accept_all(actor: Actor) -> AcceptAllOutcome:
         change.note(
             "%s accepted all: %d accepted, %d need a token", actor.name, len(accepted), len(left)
         )
+    if accepted:
+        ACCEPTS[AcceptResult.ACCEPTED].inc(len(accepted))
     not_accepted = [_left_pending(r) for r in left]
     return AcceptAllOutcome(accepted, not_accepted, _accept_all_warning(not_accepted))
 

@@ -18,6 +18,7 @@ from tortoise.exceptions import IntegrityError
 from models.tenants import User
 from resolvers import live, validation
 from resolvers.errors import AlreadyExists, InvalidInput, NotFound
+from resolvers.metrics import LOGIN_FAILURES
 from resolvers.pagination import CountedPage, decode_int_cursor, page_size
 from resolvers.passwords import hash_password, verify_password
 from resolvers.permissions import (
@@ -168,6 +169,7 @@ async def change_my_password(
     validation.password(new_password)
     user = await User.get_or_none(tenant_id=actor.tenant_id, username=actor.username)
     if user is None or not await verify_password(user.password_hash, current_password):
+        LOGIN_FAILURES.inc()
         if throttles is not None and client_address is not None:
             await throttles.login_failed(client_address)
         raise WrongCurrentPassword("the current password is wrong")

@@ -142,8 +142,8 @@ class DeviceCredentials(Access):
     """
 
     MESSAGE = "log in with the device's own credentials"
-    #: Which surface asks, for the log.
-    surface: str = "gateway"
+    #: Which surface asks, for the log and the metrics' ``broker`` label.
+    surface: str = "http"
 
     async def admit(self, caller: Caller, checks: Checks) -> DeviceLogin:
         header = caller.headers.get("authorization")

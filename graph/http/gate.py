@@ -12,6 +12,9 @@ route's limit (``graph/http/bodies.py``: 413 beyond it), answers 503 in the
 route's style when the database does not answer (``resolvers/availability.py``),
 and cancels the endpoint when the client disconnects before its answer, so
 that a change it was making is rolled back rather than committed for nobody.
+It times every answer for ``gatehouse_http_request_duration_seconds`` under the
+route's path template (``/devicecontrol/newDeviceRequests/{id}``, never the
+path with its ids), so every route is measured, refusals included.
 
 Websocket connections pass the gate with their request id and client address
 only: the GraphQL websocket protocols authenticate in ``connection_init`` and
@@ -24,8 +27,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -40,6 +46,7 @@ from graph.http.bodies import BodyReplay, BodyTooLarge, ClientGone, declared_len
 from graph.http.refusals import Refusal
 from resolvers import availability
 from resolvers.device_auth import DeviceLogin
+from resolvers.metrics import REQUEST_DURATION
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 log = logging.getLogger("gatehouse.gate")
@@ -51,6 +58,12 @@ WATCH_DISCONNECT_AFTER = 0.05
 
 def new_request_id() -> str:
     return uuid.uuid4().hex[:16]
+
+
+def route_template(path: str) -> str:
+    """A route's path as the metrics name it: ``/a/{id:path}/`` is ``/a/{id}``."""
+    template = re.sub(r"\{(\w+):\w+\}", r"{\1}", path)
+    return template.rstrip("/") or "/"
 
 
 class Gate:
@@ -66,12 +79,17 @@ class Gate:
         access: Access | None = None,
         refusal: Refusal | None = None,
         max_body_bytes: int | None = None,
+        route: str | None = None,
     ) -> None:
         self.app = app
         self.keeper = keeper
         self.access = access
         self.refusal = refusal
         self.max_body_bytes = max_body_bytes
+        #: The route's path template, the ``route`` label of the request durations.
+        self.route = route
+        #: The histogram's series of this route by method and status, looked up once each.
+        self._durations: dict[tuple[str, int], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.setdefault("state", {})
@@ -81,6 +99,39 @@ class Gate:
         if scope["type"] != "http" or self.access is None or self.refusal is None:
             await self.app(scope, receive, send)
             return
+        if self.route is None:
+            await self._http(scope, receive, send, client_address)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def timed_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self._http(scope, receive, timed_send, client_address)
+        except Exception:
+            status = status or 500  # the app's error handler answers 500 outside the gate
+            raise
+        finally:
+            if status:  # a request whose client left before any answer has no status
+                self._observe(scope["method"], status, time.perf_counter() - started)
+
+    def _observe(self, method: str, status: int, seconds: float) -> None:
+        series = self._durations.get((method, status))
+        if series is None:
+            assert self.route is not None
+            series = REQUEST_DURATION.labels(self.route, method, str(status))
+            self._durations[(method, status)] = series
+        series.observe(seconds)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send, client_address: str) -> None:
+        """The access check, the body and the endpoint of one HTTP request."""
+        assert self.access is not None and self.refusal is not None
+        state = scope["state"]
         caller = Caller(Headers(scope=scope), client_address)
         limit = self.max_body_bytes or self.keeper.max_body_bytes
         declared = declared_length(caller.headers)
@@ -214,7 +265,8 @@ class Gatekeeper:
             app: ASGIApp = request_response(endpoint)
         else:
             app = endpoint  # type: ignore[assignment]
-        return Route(path, Gate(app, self, access, refusal, max_body_bytes), methods=list(methods))
+        gate = Gate(app, self, access, refusal, max_body_bytes, route=route_template(path))
+        return Route(path, gate, methods=list(methods))
 
     def websocket_route(self, path: str, app: ASGIApp) -> BaseRoute:
         """A websocket route: request id and client address here, the login in the protocol."""
