@@ -9,7 +9,12 @@ without it those runs are skipped, unless ``GATEHOUSE_TEST_REQUIRE_SERVICES=1``
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -70,22 +75,61 @@ async def _reset_postgres(url: str) -> None:
         await conn.execute_script(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 
 
+@pytest.fixture(scope="session")
+def scratch_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where the SQLite test databases live: memory-backed ``/dev/shm`` where there is one."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        folder = Path(tempfile.mkdtemp(prefix="gatehouse-tests-", dir=shm))
+        yield folder
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        yield tmp_path_factory.mktemp("sqlite")
+
+
+@pytest.fixture(scope="session")
+async def sqlite_template(scratch_folder: Path, fast_unknown_user_check: None) -> Path:
+    """A SQLite database migrated and bootstrapped once per session; each test gets a copy.
+
+    Migrating (eight migrations) and bootstrapping for every SQLite test cost more than
+    most tests themselves.
+    """
+    path = scratch_folder / "template.sqlite3"
+    config = orm_config(f"sqlite://{path}")
+    EXECUTOR_CACHE.clear()
+    async with TortoiseContext() as context:
+        await context.init(config=config)
+        await apply_migrations(config=config)
+        await bootstrap(ADMIN_PASSWORD, BOOTSTRAP_PASSWORD)
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
-async def db(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+async def db(
+    request: pytest.FixtureRequest, scratch_folder: Path, sqlite_template: Path
+) -> AsyncIterator[str]:
     """A freshly migrated, empty database with the first-start accounts; yields its backend."""
-    url = "sqlite://:memory:" if request.param == "sqlite" else service_url(DATABASE_VARIABLE)
+    copy = scratch_folder / f"{uuid.uuid4().hex}.sqlite3"
+    if request.param == "sqlite":
+        shutil.copyfile(sqlite_template, copy)
+        url = f"sqlite://{copy}"
+    else:
+        url = service_url(DATABASE_VARIABLE)
     config = orm_config(url)
     # Tortoise caches INSERT statements per connection name, not per dialect:
     # forget the other backend's before switching.
     EXECUTOR_CACHE.clear()
-    async with TortoiseContext() as context:
-        await context.init(config=config, _enable_global_fallback=True)
+    try:
+        async with TortoiseContext() as context:
+            await context.init(config=config, _enable_global_fallback=True)
+            if request.param == "postgres":
+                await _reset_postgres(url)
+                await bootstrap(ADMIN_PASSWORD, BOOTSTRAP_PASSWORD)
+            yield request.param
+    finally:
         if request.param == "sqlite":
-            await apply_migrations(config=config)
-        else:
-            await _reset_postgres(url)
-        await bootstrap(ADMIN_PASSWORD, BOOTSTRAP_PASSWORD)
-        yield request.param
+            for leftover in scratch_folder.glob(f"{copy.name}*"):
+                leftover.unlink(missing_ok=True)
 
 
 @pytest.fixture
