@@ -9,11 +9,12 @@ without it those runs are skipped, unless ``GATEHOUSE_TEST_REQUIRE_SERVICES=1``
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -30,6 +31,7 @@ from resolvers import passwords
 from resolvers.tenants import bootstrap
 from tests.kit.accounts import ADMIN_LOGIN, ADMIN_PASSWORD, BOOTSTRAP_PASSWORD
 from tests.kit.clients import GraphQLClient, app_client
+from tests.kit.servers import Server
 from tests.kit.services import DATABASE_VARIABLE, service_url
 
 
@@ -149,3 +151,47 @@ async def http(db: str, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 def admin(http: httpx.AsyncClient) -> GraphQLClient:
     """``management/admin``: every permission but DEVICE_BOOTSTRAP."""
     return GraphQLClient(http, ADMIN_LOGIN, ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def servers() -> Iterator[list[Server]]:
+    """Server processes a test starts (append them); each still running is stopped after."""
+    running: list[Server] = []
+    yield running
+    for server in running:
+        if server.process.poll() is None:
+            server.stop()
+
+
+@pytest.fixture
+def all_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """``caplog`` capturing every logger at DEBUG (the ORM's SQL log included), non-propagating
+    ones too."""
+    caplog.set_level(logging.DEBUG)
+    loggers = [
+        logger
+        for logger in logging.root.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    for logger in loggers:
+        caplog.set_level(logging.DEBUG, logger=logger.name)
+    detached = [logger for logger in loggers if not logger.propagate]
+    for logger in detached:
+        logger.addHandler(caplog.handler)
+    yield caplog
+    for logger in detached:
+        logger.removeHandler(caplog.handler)
+
+
+@pytest.fixture
+def argon2_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every password argon2 verifies (the expensive step), in order."""
+    checked: list[str] = []
+    verify: Callable[[str, str], bool] = passwords._verify
+
+    def counting(password_hash: str, password: str) -> bool:
+        checked.append(password)
+        return verify(password_hash, password)
+
+    monkeypatch.setattr(passwords, "_verify", counting)
+    return checked

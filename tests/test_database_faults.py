@@ -47,14 +47,6 @@ def database() -> Iterator[str]:
     drop_scratch_database(url)
 
 
-@pytest.fixture
-def servers() -> Iterator[list[Server]]:
-    started: list[Server] = []
-    yield started
-    for server in started:
-        server.stop()
-
-
 def through(url: str, proxy: Proxy) -> str:
     parts = urlsplit(url)
     user = f"{parts.username}@" if parts.username else ""

@@ -45,14 +45,6 @@ def cluster_env(database_url: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def servers(tmp_path: Path) -> Iterator[list[Server]]:
-    running: list[Server] = []
-    yield running
-    for server in running:
-        server.stop()
-
-
-@pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(timeout=10) as client:
         yield client

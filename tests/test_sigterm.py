@@ -47,15 +47,6 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def servers() -> Iterator[list[Server]]:
-    running: list[Server] = []
-    yield running
-    for server in running:
-        if server.process.poll() is None:
-            server.stop()
-
-
-@pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(timeout=30) as client:
         yield client

@@ -58,14 +58,6 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def servers() -> Iterator[list[Server]]:
-    running: list[Server] = []
-    yield running
-    for server in running:
-        server.stop()
-
-
-@pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(timeout=10) as client:
         yield client

@@ -13,7 +13,7 @@ import httpx
 from playwright.async_api import Dialog, Page, WebSocketRoute, expect
 
 from tests.kit.clients import GraphQLClient
-from tests.kit.console import live, log_in, row
+from tests.kit.console import live, open_console, row
 from tests.kit.devices import poll
 from tests.kit.registrations import accept, register
 
@@ -61,14 +61,6 @@ class SocketSwitch:
         self.open.clear()
 
 
-async def open_console(page: Page, client: GraphQLClient) -> None:
-    assert client.login is not None and client.password is not None
-    tenant_id, username = client.login.split("/")
-    await log_in(page, tenant_id, username, client.password)
-    await live(page)
-    await page.evaluate("() => { window.loadedOnce = true; }")
-
-
 async def wait_for(condition: Callable[[], bool], seconds: float = 5) -> None:
     deadline = asyncio.get_running_loop().time() + seconds
     while not condition():
@@ -93,7 +85,7 @@ async def test_a_cut_websocket_resumes_after_its_last_event_and_misses_nothing(
     assert (await poll(http, "ws-1")).status_code == 404
     switch = SocketSwitch()
     await page.route_web_socket("**/graphql", switch.handle)
-    await open_console(page, tenant)
+    await open_console(page, tenant, mark_loaded=True)
     await wait_for(lambda: bool(switch.subscribe_payloads))
     first_cursor = switch.subscribe_payloads[0]["variables"]["after"]
     assert first_cursor  # the page's eventCursor
@@ -148,7 +140,7 @@ async def test_markup_in_a_device_id_and_an_actor_is_shown_as_text(
         await dialog.dismiss()
 
     page.on("dialog", dismiss)
-    await open_console(page, tenant)
+    await open_console(page, tenant, mark_loaded=True)
     hostile = row(page, XSS)
     await expect(hostile).to_contain_text("Waiting for connection")
     # A live event about it: the feed reads it from the log like any other.

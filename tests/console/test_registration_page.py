@@ -13,7 +13,7 @@ from playwright.async_api import Page, expect
 
 from tests.kit.accounts import make_user
 from tests.kit.clients import GraphQLClient
-from tests.kit.console import live, log_in, row, screenshot
+from tests.kit.console import open_console, row, screenshot
 from tests.kit.devices import poll
 from tests.kit.options import set_max_failed_attempts, set_token_policy
 from tests.kit.registrations import register, state
@@ -26,15 +26,6 @@ def tenant_of(client: GraphQLClient) -> str:
     return client.login.split("/")[0]
 
 
-async def open_console(page: Page, client: GraphQLClient) -> None:
-    assert client.login is not None and client.password is not None
-    tenant_id, username = client.login.split("/")
-    await log_in(page, tenant_id, username, client.password)
-    await live(page)
-    # Marks this document: a reload would lose it, so tests can tell it never happened.
-    await page.evaluate("() => { window.loadedOnce = true; }")
-
-
 async def not_reloaded(page: Page) -> None:
     assert await page.evaluate("() => window.loadedOnce === true")
 
@@ -42,7 +33,7 @@ async def not_reloaded(page: Page) -> None:
 async def test_seed_flow_from_login_to_accepted_with_the_devices_polling_meanwhile(
     page: Page, http: httpx.AsyncClient, tenant: GraphQLClient, tmp_path: Path
 ) -> None:
-    await open_console(page, tenant)
+    await open_console(page, tenant, mark_loaded=True)
     await page.get_by_role("button", name="Register device").click()
     await page.get_by_role("menuitem", name="Single registration").click()
     dialog = page.get_by_role("dialog", name="Register devices")
@@ -88,7 +79,7 @@ async def test_wrong_token_shows_the_mismatch_with_the_attempts_left_at_its_row(
     await register(tenant, {"id": "wrong-1"}, {"id": "other-1"})
     assert (await poll(http, "wrong-1", token=TOKEN)).status_code == 404
     assert (await poll(http, "other-1", token=TOKEN)).status_code == 404
-    await open_console(page, tenant)
+    await open_console(page, tenant, mark_loaded=True)
     wrong = row(page, "wrong-1")
     await wrong.get_by_label("Security token").fill("not-the-token")
     await wrong.get_by_role("button", name="Accept").click()
@@ -106,7 +97,7 @@ async def test_blocking_shows_the_reason_and_remove_asks_first(
     await set_max_failed_attempts(tenant, 2)
     await register(tenant, {"id": "block-1"})
     assert (await poll(http, "block-1", token=TOKEN)).status_code == 404
-    await open_console(page, tenant)
+    await open_console(page, tenant, mark_loaded=True)
     target = row(page, "block-1")
     for attempt, said in (("guess-1", "1 attempt left"), ("guess-2", "Remove the registration")):
         await target.get_by_label("Security token").fill(attempt)
@@ -135,7 +126,7 @@ async def test_accept_all_warns_and_lists_the_devices_that_need_their_token(
     await register(tenant, {"id": "plain-1"}, {"id": "token-1"})
     assert (await poll(http, "plain-1")).status_code == 404
     assert (await poll(http, "token-1", token=TOKEN)).status_code == 404
-    await open_console(page, tenant)
+    await open_console(page, tenant, mark_loaded=True)
     await page.get_by_role("button", name="Accept all").click()
     warning = page.get_by_role("alert").filter(has_text="need a security token")
     await expect(warning).to_contain_text("token-1")
@@ -151,7 +142,7 @@ async def test_the_policy_set_in_settings_decides_which_rows_ask_for_a_token(
 ) -> None:
     await register(tenant, {"id": "policy-1"})
     assert (await poll(http, "policy-1", token=TOKEN)).status_code == 404
-    await open_console(page, tenant)
+    await open_console(page, tenant, mark_loaded=True)
     pending = row(page, "policy-1")
     await expect(pending.get_by_label("Security token")).to_be_visible()  # OPTIONAL
 
@@ -182,7 +173,7 @@ async def test_audit_log_lists_the_events_newest_first_and_filters_by_device(
 ) -> None:
     await register(tenant, {"id": "audit-a"}, {"id": "audit-b"})
     assert (await poll(http, "audit-a")).status_code == 404
-    await open_console(page, tenant)
+    await open_console(page, tenant, mark_loaded=True)
     await page.get_by_role("link", name="Audit log").click()
     await expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
     body = page.locator("tbody").get_by_role("row")
@@ -205,7 +196,7 @@ async def test_a_reader_sees_the_registrations_but_no_action(
     await register(tenant, {"id": "read-1"})
     assert (await poll(http, "read-1")).status_code == 404
     reader = await make_user(tenant, "reader", ["DEVICE_CONTROL_READ", "OPTION_MANAGEMENT_READ"])
-    await open_console(page, reader)
+    await open_console(page, reader, mark_loaded=True)
     pending = row(page, "read-1")
     await expect(pending).to_contain_text("Pending acceptance")
     await expect(page.get_by_role("button", name="Accept")).to_have_count(0)
@@ -230,7 +221,7 @@ async def test_without_option_management_read_there_is_no_settings_form(
     page: Page, tenant: GraphQLClient
 ) -> None:
     operator = await make_user(tenant, "operator", ["DEVICE_CONTROL_READ", "DEVICE_CONTROL_ADMIN"])
-    await open_console(page, operator)
+    await open_console(page, operator, mark_loaded=True)
     await page.get_by_role("link", name="Settings").click()
     await expect(page.get_by_role("heading", name="Settings")).to_be_visible()
     await expect(page.get_by_text("needs the OPTION_MANAGEMENT_READ permission")).to_be_visible()

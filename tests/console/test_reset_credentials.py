@@ -13,19 +13,12 @@ import httpx
 from playwright.async_api import Page, expect
 
 from tests.kit.clients import GraphQLClient
-from tests.kit.console import live, log_in, row, screenshot
+from tests.kit.console import open_console, row, screenshot
 from tests.kit.device_logins import gateway, issue, reset
 from tests.kit.devices import poll
 from tests.kit.registrations import register, state
 
 TOKEN = "printed-on-the-device"
-
-
-async def open_console(page: Page, client: GraphQLClient) -> None:
-    assert client.login is not None and client.password is not None
-    tenant_id, username = client.login.split("/")
-    await log_in(page, tenant_id, username, client.password)
-    await live(page)
 
 
 async def refused_within(http: httpx.AsyncClient, username: str, password: str) -> bool:

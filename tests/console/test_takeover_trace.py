@@ -7,19 +7,12 @@ import httpx
 from playwright.async_api import Page, expect
 
 from tests.kit.clients import GraphQLClient
-from tests.kit.console import live, log_in, row
+from tests.kit.console import live, open_console, row
 from tests.kit.device_logins import issue
 from tests.kit.devices import poll
 from tests.kit.registrations import register
 
 CONNECTED_FROM = "query($id: ID!) { registration(id: $id) { connectedFrom } }"
-
-
-async def open_console(page: Page, client: GraphQLClient) -> None:
-    assert client.login is not None and client.password is not None
-    tenant_id, username = client.login.split("/")
-    await log_in(page, tenant_id, username, client.password)
-    await live(page)
 
 
 async def test_a_pending_row_shows_where_the_device_connected_from(

@@ -14,7 +14,7 @@ from playwright.async_api import Page, expect
 
 from tests.kit.accounts import can_log_in, make_user
 from tests.kit.clients import GraphQLClient
-from tests.kit.console import live, log_in, row, screenshot
+from tests.kit.console import live, open_console, row, screenshot
 from tests.kit.documents import ME
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -23,13 +23,6 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 def tenant_of(client: GraphQLClient) -> str:
     assert client.login is not None
     return client.login.split("/")[0]
-
-
-async def open_console(page: Page, client: GraphQLClient) -> None:
-    assert client.login is not None and client.password is not None
-    tenant_id, username = client.login.split("/")
-    await log_in(page, tenant_id, username, client.password)
-    await live(page)
 
 
 async def test_create_change_permissions_set_password_and_delete_a_user(

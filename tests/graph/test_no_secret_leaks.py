@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import traceback
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,25 +62,6 @@ def responses(http: httpx.AsyncClient) -> list[Recorded]:
 
     http.event_hooks = {"request": [], "response": [record]}
     return recorded
-
-
-@pytest.fixture
-def all_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    """``caplog`` capturing every logger at DEBUG, non-propagating ones included."""
-    caplog.set_level(logging.DEBUG)
-    loggers = [
-        logger
-        for logger in logging.root.manager.loggerDict.values()
-        if isinstance(logger, logging.Logger)
-    ]
-    for logger in loggers:
-        caplog.set_level(logging.DEBUG, logger=logger.name)
-    detached = [logger for logger in loggers if not logger.propagate]
-    for logger in detached:
-        logger.addHandler(caplog.handler)
-    yield caplog
-    for logger in detached:
-        logger.removeHandler(caplog.handler)
 
 
 JSON_LINES = GatehouseJsonFormatter(timestamp=False)

@@ -9,9 +9,8 @@ small timings: attempts time out after 0.5 s, retries wait 0.05 s doubling to
 from __future__ import annotations
 
 import ipaddress
-import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -315,31 +314,12 @@ async def test_the_deliverer_survives_database_errors(
     assert any("delivery stopped by an error" in m for m in messages)
 
 
-@pytest.fixture
-def debug_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    """Every logger at DEBUG (the ORM's SQL log included), non-propagating ones too."""
-    caplog.set_level(logging.DEBUG)
-    loggers = [
-        logger
-        for logger in logging.root.manager.loggerDict.values()
-        if isinstance(logger, logging.Logger)
-    ]
-    for logger in loggers:
-        caplog.set_level(logging.DEBUG, logger=logger.name)
-    detached = [logger for logger in loggers if not logger.propagate]
-    for logger in detached:
-        logger.addHandler(caplog.handler)
-    yield caplog
-    for logger in detached:
-        logger.removeHandler(caplog.handler)
-
-
 async def test_no_webhook_secret_in_any_log_record(
     http: httpx.AsyncClient,
     admin: GraphQLClient,
     receiver: Receiver,
     deliverer: WebhookDeliverer,
-    debug_logs: pytest.LogCaptureFixture,
+    all_logs: pytest.LogCaptureFixture,
 ) -> None:
     hook, first = await create_webhook(admin, receiver.url)
     receiver.secrets = [first]
@@ -352,11 +332,11 @@ async def test_no_webhook_secret_in_any_log_record(
     await receiver.wait_accepted(2)
     assert (await WebhookRow.get(id=int(hook["id"]))).secret == second["secret"]
 
-    records = debug_logs.records
+    records = all_logs.records
     sql = [r.getMessage() for r in records if r.name == "tortoise.db_client"]
     # The webhooks' own statements were logged, their parameters hidden (graph/log_filters.py).
     assert any("webhooks" in line and "hidden" in line for line in sql), "no SQL log captured"
-    texts = [f"{r.msg} {r.args!r} {r.getMessage()}" for r in records] + [debug_logs.text]
+    texts = [f"{r.msg} {r.args!r} {r.getMessage()}" for r in records] + [all_logs.text]
     for secret in (first, second["secret"]):
         body = secret.removeprefix("whsec_")
         leaks = [text for text in texts if body in text]

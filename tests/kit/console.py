@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.async_api import Browser, BrowserContext, Locator, Page, Route, async_playwright
 
+from tests.kit.clients import GraphQLClient
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -106,6 +108,20 @@ def row(page: Page, device_id: str) -> Locator:
 async def live(page: Page) -> None:
     """Wait until the page's live updates are connected."""
     await page.get_by_role("status").filter(has_text="Live").wait_for()
+
+
+async def open_console(page: Page, client: GraphQLClient, *, mark_loaded: bool = False) -> None:
+    """Log ``client``'s login in to the console and wait for its live updates.
+
+    With ``mark_loaded`` the document is marked, so that a test can tell afterwards
+    that the page was never reloaded (a reload loses the mark).
+    """
+    assert client.login is not None and client.password is not None
+    tenant_id, username = client.login.split("/")
+    await log_in(page, tenant_id, username, client.password)
+    await live(page)
+    if mark_loaded:
+        await page.evaluate("() => { window.loadedOnce = true; }")
 
 
 async def screenshot(page: Page, name: str, tmp_dir: Path) -> Path:

@@ -19,20 +19,6 @@ from resolvers.throttling import Throttles
 from tests.kit.accounts import ADMIN_PASSWORD, BOOTSTRAP_PASSWORD
 
 
-@pytest.fixture
-def argon2_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Counts password verifications (the expensive argon2 step) by the password checked."""
-    checked: list[str] = []
-    verify: Callable[[str, str], bool] = passwords._verify
-
-    def counting(password_hash: str, password: str) -> bool:
-        checked.append(password)
-        return verify(password_hash, password)
-
-    monkeypatch.setattr(passwords, "_verify", counting)
-    return checked
-
-
 async def test_correct_login_returns_the_actor(db: str) -> None:
     actor = await Authenticator(ttl=60).authenticate("management", "admin", ADMIN_PASSWORD)
     assert actor == Actor("management", "admin", MANAGEMENT_ADMIN_PERMISSIONS)
