@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from bench import bulk, callbacks, fanout, scenarios, spray
-from bench.processes import basic, run_env, start_server
+from bench.processes import basic, pin_servers, run_env, start_server
 
 ADMIN_PASSWORD = "bench-admin-password"
 BOOTSTRAP_PASSWORD = "bench-bootstrap-password"
@@ -159,6 +159,7 @@ def main() -> None:
         help="run one group of benchmarks only",
     )
     args = parser.parse_args()
+    print(pin_servers(), flush=True)
 
     database_url = asyncio.run(fresh_database(args.database_url))
     env = run_env(

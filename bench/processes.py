@@ -17,6 +17,26 @@ import httpx
 
 GATEHOUSE = str(Path(sys.executable).with_name("gatehouse"))
 STARTUP_SECONDS = 30
+#: The CPUs server processes started from here run on (None: wherever the kernel puts them).
+SERVER_CPUS: set[int] | None = None
+
+
+def pin_servers() -> str:
+    """Pin every server started from now on to the first CPU, and this process (the load
+    generator, and the wrk and client processes it starts) to the others, as a user would
+    deploy one worker per core. Returns a line saying what was pinned where."""
+    global SERVER_CPUS
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return f"only {len(cpus)} CPU: servers and load share it (not pinned)"
+    SERVER_CPUS = {cpus[0]}
+    os.sched_setaffinity(0, set(cpus[1:]))
+    return f"servers pinned to CPU {cpus[0]}; load generators to CPU {','.join(map(str, cpus[1:]))}"
+
+
+def _pinned() -> None:
+    if SERVER_CPUS is not None:
+        os.sched_setaffinity(0, SERVER_CPUS)
 
 
 def basic(login: str, password: str) -> str:
@@ -121,7 +141,13 @@ def start_process(
 ) -> Server:
     """Run ``command``; return once it printed ``startup_line`` and answers ``/health``."""
     process = subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=_pinned if SERVER_CPUS is not None else None,
     )
     server = Server(process, port, startup_line, keep)
     # A thread drains the output (a full pipe would block the server) and keeps it.
