@@ -8,6 +8,7 @@ from tests.kit.accounts import make_tenant
 from tests.kit.clients import GraphQLClient
 from tests.kit.devices import TOKEN, pending, poll
 from tests.kit.documents import STAMPS
+from tests.kit.groups import create_group
 from tests.kit.options import set_max_failed_attempts, set_token_policy
 from tests.kit.registrations import accept, accept_all, register, state
 
@@ -122,3 +123,60 @@ async def test_only_the_callers_tenant_is_affected(
     assert [r["id"] for r in result["accepted"]] == ["mine"]
     assert (await state(acme, "acme-dev"))["status"] == "PENDING_ACCEPTANCE"
     assert (await accept_all(acme))["accepted"][0]["acceptedBy"] == "acme/admin"
+
+
+EVERY_FIELD = """
+  id status tenantId owner createdAt updatedAt connectedAt connectedFrom usesSecurityToken
+  failedAttempts acceptedAt acceptedBy blockedReason credentialsDeliveredAt lastAuthenticatedAt
+  credentialsRequestedAgainAt group { id name parent { name } }
+"""
+ACCEPT_ALL_EVERY_FIELD = (
+    f"mutation {{ acceptAll {{ accepted {{ {EVERY_FIELD} }} notAccepted {{ code message id }} "
+    "warning } }"
+)
+ACCEPTED_LISTING = (
+    "{ registrations(status: [ACCEPTED], first: 100) "
+    f"{{ edges {{ node {{ {EVERY_FIELD} }} }} }} }}"
+)
+
+
+async def test_the_answer_is_what_a_read_of_the_accepted_registrations_gives(
+    http: httpx.AsyncClient, admin: GraphQLClient
+) -> None:
+    # acceptAll builds its answer from the rows its UPDATE returned, not from a read through
+    # the ORM: every field, and the order, must be what the usual read path gives afterwards.
+    await set_max_failed_attempts(admin, 3)
+    await pending(http, admin, "Early-1")  # a failed attempt under REQUIRED, then OPTIONAL again
+    await set_token_policy(admin, "REQUIRED")
+    assert (await accept(admin, "Early-1"))["__typename"] == "SecurityTokenMismatch"
+    await set_token_policy(admin, "OPTIONAL")
+    site = await create_group(admin, "Site")
+    hall = await create_group(admin, "Hall", site)
+    registered = await register(admin, {"id": "grouped-b", "groupId": hall}, {"id": "Zed"})
+    assert registered["__typename"] == "RegisterSuccess", registered
+    for device_id in ("grouped-b", "Zed"):
+        assert (await poll(http, device_id)).status_code == 404
+    await pending(http, admin, "plain-a")
+    await pending(http, admin, "token-x", TOKEN)
+    await register(admin, {"id": "waiting"})
+
+    result = (await admin.data(ACCEPT_ALL_EVERY_FIELD))["acceptAll"]
+
+    listed = (await admin.data(ACCEPTED_LISTING))["registrations"]["edges"]
+    assert result["accepted"] == [edge["node"] for edge in listed]
+    assert {r["id"] for r in result["accepted"]} == {"Early-1", "grouped-b", "Zed", "plain-a"}
+    by_id = {r["id"]: r for r in result["accepted"]}
+    assert by_id["Early-1"]["failedAttempts"] == 1
+    assert by_id["grouped-b"]["group"] == {"id": hall, "name": "Hall", "parent": {"name": "Site"}}
+    assert len({r["acceptedAt"] for r in result["accepted"]}) == 1
+    assert result["notAccepted"] == [
+        {
+            "code": "SECURITY_TOKEN_REQUIRED",
+            "message": "device token-x used a security token: accept it with its token",
+            "id": "token-x",
+        }
+    ]
+    assert result["warning"] == (
+        "1 registration(s) need a security token and were not accepted: token-x. "
+        "Accept each one with its security token."
+    )
