@@ -20,7 +20,16 @@ from tortoise.queryset import QuerySet
 from models.groups import Group
 from models.registrations import Registration, RegistrationStatus
 from models.tenants import Tenant
-from resolvers import device_logins, events, lifecycle, live, options, security_tokens, validation
+from resolvers import (
+    accepted_rows,
+    device_logins,
+    events,
+    lifecycle,
+    live,
+    options,
+    security_tokens,
+    validation,
+)
 from resolvers.attempts import count_failed_attempt
 from resolvers.broker_sync import queue_revocation
 from resolvers.changes import TenantChange, tenant_change
@@ -352,16 +361,14 @@ async def _apply_accept_decision(
 # ---------------------------------------------------------------- accept all
 
 
-def _left_pending(registration: Registration) -> DeviceProblem:
+def _left_pending(device_id: str, uses_token: bool) -> DeviceProblem:
     """Why ``acceptAll`` left this registration pending (API.md §5.4)."""
     why = (
         "used a security token: accept it with its token"
-        if registration.uses_token
+        if uses_token
         else "used no security token, which the REQUIRED policy does not accept"
     )
-    return DeviceProblem(
-        "SECURITY_TOKEN_REQUIRED", f"device {registration.device_id} {why}", registration.device_id
-    )
+    return DeviceProblem("SECURITY_TOKEN_REQUIRED", f"device {device_id} {why}", device_id)
 
 
 def _accept_all_warning(left: list[DeviceProblem]) -> str | None:
@@ -380,49 +387,39 @@ async def accept_all(actor: Actor) -> AcceptAllOutcome:
 
     Under IGNORED that is all of them, under OPTIONAL those whose device used no
     token, under REQUIRED none; the rest are named with why, and a warning.
-    One transaction of five statements whatever the number of registrations:
-    lock, read the candidates, log their events with one INSERT ... SELECT,
-    update them, read what is left pending.
+    One transaction of four statements whatever the number of registrations:
+    lock, log the events with one INSERT ... SELECT, update the registrations
+    (the UPDATE returns them: ``resolvers/accepted_rows.py``), read the device
+    ids left pending.
     """
     actor.require(Permission.DEVICE_CONTROL_ADMIN)
     policy = await options.security_token_policy(actor)
     tenant_id = actor.tenant_id
-    accept = lifecycle.ACCEPT
     async with tenant_change(tenant_id) as change:
         # Which devices need no token follows from the policy table itself.
         acceptable = [used for used in (False, True) if accepted_without_token(policy, used)]
-        candidates = Registration.filter(
-            tenant_id=tenant_id, status__in=accept.sources, uses_token__in=acceptable
-        )
         accepted: list[Registration] = []
         if acceptable:
-            accepted = await candidates.order_by("device_id")
-        if accepted:
+            # The events first: their SELECT finds the rows still pending (under the lock,
+            # the same rows the UPDATE then changes).
             await events.append_accept_all(
                 change.connection, tenant_id, acceptable, actor=actor.name, at=change.at
             )
-            change.bulk_written = True
-            assert accept.target is not None
-            await candidates.update(
-                status=accept.target,
-                accepted_at=change.at,
-                accepted_by=actor.name,
-                updated_at=change.at,
+            accepted = await accepted_rows.accept_pending(
+                change.connection, tenant_id, acceptable, actor=actor.name, at=change.at
             )
-            for registration in accepted:
-                registration.status = accept.target
-                registration.accepted_at = change.at
-                registration.accepted_by = actor.name
-                registration.updated_at = change.at
-        left = await Registration.filter(tenant_id=tenant_id, status__in=accept.sources).order_by(
-            "device_id"
+            change.bulk_written = bool(accepted)
+        left = (
+            await Registration.filter(tenant_id=tenant_id, status__in=lifecycle.ACCEPT.sources)
+            .order_by("device_id")
+            .values_list("device_id", "uses_token")
         )
         change.note(
             "%s accepted all: %d accepted, %d need a token", actor.name, len(accepted), len(left)
         )
     if accepted:
         ACCEPTS[AcceptResult.ACCEPTED].inc(len(accepted))
-    not_accepted = [_left_pending(r) for r in left]
+    not_accepted = [_left_pending(device_id, bool(uses_token)) for device_id, uses_token in left]
     return AcceptAllOutcome(accepted, not_accepted, _accept_all_warning(not_accepted))
 
 
