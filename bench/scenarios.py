@@ -27,6 +27,9 @@ POLL_CONNECTIONS = 32
 STORM_DEVICES = 1000
 LIST_REQUESTS = 30
 ACCEPT_ALL_DEVICES = 10_000
+#: acceptAll's target (issue 16): both conditions.
+ACCEPT_ALL_SECONDS = 0.5
+ACCEPT_ALL_RATIO = 3.0
 REGISTER_DEVICES = 1000
 
 REGISTER = "mutation($d: [RegisterDeviceInput!]!) { register(devices: $d) { __typename } }"
@@ -225,9 +228,10 @@ async def accept_all(server: Server, db: asyncpg.Connection, admin: str) -> Row:
         gatehouse * 1000,
         base * 1000,
         "ms",
-        "≤ 1 s",
-        gatehouse <= 1.0,
-        "the answer lists all 10,000; statement count pinned by tests/graph/test_query_counts.py",
+        f"≤ {ACCEPT_ALL_SECONDS} s and ≤ {ACCEPT_ALL_RATIO:.0f}x the UPDATE",
+        gatehouse <= ACCEPT_ALL_SECONDS and gatehouse <= ACCEPT_ALL_RATIO * base,
+        f"{gatehouse / base:.1f}x the UPDATE; the answer lists all 10,000; "
+        "statement count pinned by tests/graph/test_query_counts.py",
     )
 
 
