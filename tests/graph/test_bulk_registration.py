@@ -31,6 +31,11 @@ mutation($csv: String!) {
     }
   }
 }"""
+#: What the benchmark asks (``bench/bulk.py``): every line, its problem, no registration.
+REGISTER_CSV_LINES = """
+mutation($csv: String!) {
+  registerCsv(csv: $csv) { created failed lines { line id problem { code message } } }
+}"""
 HEADER = "ID;CREDENTIALS;TENANT;TYPE;NAME;ICCID;IDTYPE;PATH;SHELL"
 
 
@@ -307,3 +312,49 @@ async def test_two_tenants_uploading_the_same_ids_at_once_register_each_id_once(
         events = await RegistrationEvent.filter(tenant_id=tenant_id).count()
         assert events == body["numberOfCreated"]
         assert await Registration.filter(tenant_id=tenant_id).count() == events
+
+
+def compact_csv(lines: int) -> str:
+    """Like :func:`bulk_csv` in two columns (well under GraphQL's body limit), with a group
+    per 50 lines and four subgroups each: a statement per group would show too."""
+    rows = ["ID;PATH"]
+    for n in range(lines):
+        device = f"bad {n}" if n % 100 == 99 else f"G{lines}-{n}"
+        rows.append(f"{device};{lines}-{n % (lines // 50)}/{n % 4}")  # groups grow with size
+    return "\r\n".join(rows) + "\r\n"
+
+
+async def test_register_csv_runs_the_same_statements_for_1000_and_20000_lines(
+    admin: GraphQLClient,
+) -> None:
+    # The GraphQL way in, with the answer naming every line: neither reading the file nor
+    # answering may cost a statement per line or per group. The REST way in is counted at
+    # 100,000 lines above (the same resolver); 20,000 keep this test's time small.
+    await admin.data("{ me { username } }")  # the login is cached now
+    counts = []
+    for size in (1000, 20_000):
+        with statements() as sql:
+            result = (await admin.data(REGISTER_CSV_LINES, csv=compact_csv(size)))["registerCsv"]
+        assert (result["created"], result["failed"]) == (size - size // 100, size // 100)
+        assert [line["line"] for line in result["lines"]] == list(range(2, size + 2))
+        counts.append(len(sql.statements))
+    assert counts[0] == counts[1], counts
+    # lock, taken ids, groups, two levels of groups, registrations, events, the answer's groups
+    assert counts[1] <= 8, counts
+
+
+async def test_register_csv_answers_group_paths_with_the_same_statements_for_any_size(
+    admin: GraphQLClient,
+) -> None:
+    # Each line's registration with its group path, which graphql-core completes field by
+    # field: the groups are loaded in one batch, not one query per line or per group.
+    await admin.data("{ me { username } }")
+    counts = []
+    for size in (100, 1000):
+        with statements() as sql:
+            result = await register_csv(admin, compact_csv(size))
+        assert result["created"] == size - size // 100
+        line = by_line(result)[2]["registration"]
+        assert line["group"] == {"name": "0", "parent": {"name": f"{size}-0"}}
+        counts.append(len(sql.statements))
+    assert counts[0] == counts[1], counts
