@@ -69,7 +69,7 @@ def scenario_table(rows: list[scenarios.Row]) -> str:
 async def bulk_paths(cwd: Path, database_url: str, env: dict[str, str]) -> list[scenarios.Row]:
     """The bulk registration benchmark alone (``--only bulk``)."""
     quiet = env | {"GATEHOUSE_DATABASE_URL": database_url, "GATEHOUSE_LOG_LEVEL": "WARNING"}
-    server = start_server(cwd, quiet, startup_line=None)
+    server = start_server(cwd, quiet | bulk.SERVER_ENV, startup_line=None)
     db = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
     try:
         return await bulk.register_csv(server, db, basic("admin", ADMIN_PASSWORD))
@@ -112,6 +112,7 @@ async def request_paths(cwd: Path, database_url: str, env: dict[str, str]) -> li
         "GATEHOUSE_DATABASE_URL": database_url,
         "GATEHOUSE_LOG_LEVEL": "WARNING",
         "GATEHOUSE_POLL_LIMIT": "1000",
+        **bulk.SERVER_ENV,
     }
     server = start_server(cwd, quiet, startup_line=None)
     baseline = fanout.start_baseline(cwd, database_url)
