@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from bench import bulk, callbacks, fanout, scenarios, spray
+from bench import bulk, callbacks, console, fanout, scenarios, spray
 from bench.processes import basic, pin_servers, run_env, start_server
 
 ADMIN_PASSWORD = "bench-admin-password"
@@ -59,8 +59,9 @@ def scenario_table(rows: list[scenarios.Row]) -> str:
         "| --- | ---: | ---: | --- | --- | --- |",
     ]
     for r in rows:
+        baseline = "—" if r.baseline is None else f"{r.baseline:,.1f} {r.unit}"
         lines.append(
-            f"| {r.scenario} | {r.gatehouse:,.1f} {r.unit} | {r.baseline:,.1f} {r.unit} "
+            f"| {r.scenario} | {r.gatehouse:,.1f} {r.unit} | {baseline} "
             f"| {r.target} | {'yes' if r.met else 'NO'} | {r.note} |"
         )
     return "\n".join(lines)
@@ -75,6 +76,21 @@ async def bulk_paths(cwd: Path, database_url: str, env: dict[str, str]) -> list[
         return await bulk.register_csv(server, db, basic("admin", ADMIN_PASSWORD))
     finally:
         await db.close()
+
+
+async def console_page(cwd: Path, database_url: str, env: dict[str, str]) -> list[scenarios.Row]:
+    """The console's registration page in Chromium (``bench/console.py``)."""
+    quiet = env | {"GATEHOUSE_DATABASE_URL": database_url, "GATEHOUSE_LOG_LEVEL": "WARNING"}
+    server = start_server(cwd, quiet, startup_line=None)
+    try:
+        return await console.registration_page(
+            server,
+            basic("admin", ADMIN_PASSWORD),
+            basic("devicebootstrap", BOOTSTRAP_PASSWORD),
+            ("management", "admin", ADMIN_PASSWORD),
+        )
+    finally:
+        server.stop()
 
 
 async def callback_checks(cwd: Path, database_url: str, env: dict[str, str]) -> list[scenarios.Row]:
@@ -156,7 +172,7 @@ def main() -> None:
     parser.add_argument("--output", default="bench/results/bench.json")
     parser.add_argument(
         "--only",
-        choices=["paths", "fanout", "callbacks", "bulk", "spray"],
+        choices=["paths", "fanout", "callbacks", "bulk", "spray", "console"],
         help="run one group of benchmarks only",
     )
     args = parser.parse_args()
@@ -214,6 +230,12 @@ def main() -> None:
             rows += spray_rows
             print()
             print(scenario_table(spray_rows), flush=True)
+        if args.only in (None, "console"):
+            database_url = asyncio.run(fresh_database(args.database_url))
+            console_rows = asyncio.run(console_page(Path(cwd), database_url, env))
+            rows += console_rows
+            print()
+            print(scenario_table(console_rows), flush=True)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     report = {

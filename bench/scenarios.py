@@ -45,14 +45,17 @@ ACCEPT_ALL = "mutation { acceptAll { accepted { id } notAccepted { id } warning 
 class Row:
     scenario: str
     gatehouse: float
-    baseline: float
+    #: ``None``: a scenario with nothing to measure beside it (printed "—").
+    baseline: float | None
     unit: str
     target: str
     met: bool
     note: str = ""
 
     @property
-    def ratio(self) -> float:
+    def ratio(self) -> float | None:
+        if self.baseline is None:
+            return None
         return self.gatehouse / self.baseline if self.baseline else float("nan")
 
 
