@@ -33,6 +33,7 @@ import httpx
 from bench.processes import Server
 from bench.scenarios import Row, register_devices
 
+#: The browser and its settings, shared with the browser tests (``tests/kit/console.py``).
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",

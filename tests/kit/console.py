@@ -18,18 +18,9 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.async_api import Browser, BrowserContext, Locator, Page, Route, async_playwright
 
+from bench.console import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 from tests.kit.clients import GraphQLClient
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-VIEWPORT = {"width": 1280, "height": 800}
 #: Where the screenshots of the README come from: ``GATEHOUSE_TEST_SCREENSHOTS=1`` writes
 #: them into docs/screenshots/ (committed); otherwise they go to a temporary folder.
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
