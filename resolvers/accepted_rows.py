@@ -1,4 +1,5 @@
-"""``acceptAll``'s UPDATE, and the registrations it answers with, built from the rows it returned.
+"""``acceptAll``'s writes: one UPDATE returning the rows, one INSERT of their events, and
+the registrations of the answer built from those rows.
 
 Accepting 10,000 registrations is bound by what is built per row, not by round
 trips. Reading the candidates through the ORM and then updating them cost more
@@ -11,11 +12,14 @@ and the accept did not just set itself, and each becomes a partial
 Python values (asyncpg gives aware UTC datetimes), and the columns the accept
 set (status, ``acceptedAt``, ``acceptedBy``, ``updatedAt``, the tenant) are the
 same constants for every row. SQLite gives text and integers: its rows go
-through the fields' own conversions, as the ORM would.
+through the fields' own conversions, as the ORM would. The events' INSERT
+(the database's work, as long as the UPDATE's) runs while the registrations are
+built (this process's work).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import cache
@@ -25,7 +29,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.fields import BooleanField, DatetimeField, Field
 
 from models.registrations import Registration
-from resolvers import lifecycle
+from resolvers import events, lifecycle
 
 #: The columns an answer can show that the accept leaves as they were. The secrets
 #: (``token_hash``, ``device_username``, ``device_password_hash``) are never shown and not
@@ -78,10 +82,12 @@ async def accept_pending(
     actor: str,
     at: datetime,
 ) -> list[Registration]:
-    """Accept the tenant's pending registrations whose ``uses_token`` is one of ``uses_token``.
+    """Accept the tenant's pending registrations whose ``uses_token`` is one of ``uses_token``,
+    and log an ACCEPTED event for each.
 
-    One statement; the registrations come back in device id order (the database's order,
-    as every listing's), as they now are.
+    Two statements, an UPDATE returning the rows and one INSERT of the events, whatever
+    the number; the registrations come back in device id order (the database's order, as
+    every listing's), as they now are, and the events are logged in that order.
     """
     accept = lifecycle.ACCEPT
     (pending,) = accept.sources
@@ -119,11 +125,30 @@ async def accept_pending(
             f"SELECT {', '.join(RETURNED)} FROM accepted ORDER BY device_id"
         )
         _, records = await connection.execute_query(sql, params)
-        return [_registration(constants, zip(RETURNED, record, strict=True)) for record in records]
-    rows = await connection.execute_query_dict(update, params)
-    # SQLite compares text byte by byte (BINARY), which is Python's order of str.
-    rows.sort(key=lambda row: row["device_id"])
-    return [_registration(constants, _converted(row).items()) for row in rows]
+        rows: list[Iterable[tuple[str, Any]]] = [zip(RETURNED, r, strict=True) for r in records]
+        device_ids = [r[0] for r in records]
+    else:
+        found = await connection.execute_query_dict(update, params)
+        # SQLite compares text byte by byte (BINARY), which is Python's order of str.
+        found.sort(key=lambda row: row["device_id"])
+        rows = [_converted(row).items() for row in found]
+        device_ids = [row["device_id"] for row in found]
+    if not device_ids:
+        return []
+    # The events go to the database while this process builds the registrations: the
+    # INSERT is sent (one yield lets it reach the socket, or aiosqlite's thread) before the
+    # building starts, and awaited after it, so the two take the time of the longer.
+    # Whatever happens here (a cancelled request included), the INSERT is awaited before
+    # the transaction goes on or rolls back: the connection is never used twice at once.
+    logged = asyncio.ensure_future(
+        events.append_accepted(connection, tenant_id, device_ids, actor=actor, at=at)
+    )
+    try:
+        await asyncio.sleep(0)
+        accepted = [_registration(constants, row) for row in rows]
+    finally:
+        await logged
+    return accepted
 
 
 def _registration(constants: dict[str, Any], values: Iterable[tuple[str, Any]]) -> Registration:

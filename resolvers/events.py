@@ -12,6 +12,7 @@ why the service takes it before reading.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -57,46 +58,37 @@ _EVENTS_TABLE = "registration_events"
 _EVENT_COLUMNS = "tenant_id, device_id, kind, status, previous_status, actor, at"
 
 
-async def append_accept_all(
+async def append_accepted(
     connection: BaseDBAsyncClient,
     tenant_id: str,
-    uses_token: Sequence[bool],
+    device_ids: Sequence[str],
     *,
     actor: str,
     at: datetime,
 ) -> None:
-    """An ACCEPTED event for each pending registration of the tenant whose ``uses_token``
-    is one of ``uses_token``, in one ``INSERT ... SELECT`` ordered by device id.
+    """An ACCEPTED event (from PENDING_ACCEPTANCE) for each of ``device_ids``, in their order.
 
-    ``acceptAll`` writes its events this way, so accepting thousands is one round trip.
+    One ``INSERT ... SELECT`` over one array parameter (``unnest`` on PostgreSQL,
+    ``json_each`` on SQLite): ``acceptAll`` logs thousands in one round trip.
     """
     accept = lifecycle.ACCEPT
     (pending,) = accept.sources
     assert accept.target is not None
-    params: list[object] = [
-        accept.kind.value,
-        accept.target.value,
-        pending.value,
-        actor,
-        at,
-        tenant_id,
-        pending.value,
-        *uses_token,
-    ]
-    dialect = connection.capabilities.dialect
-    if dialect == "postgres":
-        marks = [f"${n}" for n in range(1, len(params) + 1)]
-        marks[4] += "::timestamptz"
-    else:
-        marks = ["?"] * len(params)
-    in_list = ", ".join(marks[7:])
+    constants = [tenant_id, accept.kind.value, accept.target.value, pending.value, actor]
     # Only constants and placeholders are formatted in; every value is a parameter.
-    sql = (
-        f"INSERT INTO {_EVENTS_TABLE} ({_EVENT_COLUMNS}) "  # noqa: S608
-        f"SELECT tenant_id, device_id, {', '.join(marks[:5])} FROM registrations "
-        f"WHERE tenant_id = {marks[5]} AND status = {marks[6]} AND uses_token IN ({in_list}) "
-        "ORDER BY device_id"
-    )
+    if connection.capabilities.dialect == "postgres":
+        sql = (
+            f"INSERT INTO {_EVENTS_TABLE} ({_EVENT_COLUMNS}) "  # noqa: S608
+            "SELECT $1, u.device_id, $2, $3, $4, $5, $6::timestamptz "
+            "FROM unnest($7::text[]) WITH ORDINALITY AS u(device_id, n) ORDER BY u.n"
+        )
+        params: list[object] = [*constants, at, list(device_ids)]
+    else:
+        sql = (
+            f"INSERT INTO {_EVENTS_TABLE} ({_EVENT_COLUMNS}) "  # noqa: S608
+            "SELECT ?, value, ?, ?, ?, ?, ? FROM json_each(?) ORDER BY key"
+        )
+        params = [*constants, at, json.dumps(list(device_ids))]
     await connection.execute_query(sql, params)
 
 

@@ -388,9 +388,9 @@ async def accept_all(actor: Actor) -> AcceptAllOutcome:
     Under IGNORED that is all of them, under OPTIONAL those whose device used no
     token, under REQUIRED none; the rest are named with why, and a warning.
     One transaction of four statements whatever the number of registrations:
-    lock, log the events with one INSERT ... SELECT, update the registrations
-    (the UPDATE returns them: ``resolvers/accepted_rows.py``), read the device
-    ids left pending.
+    lock, update the registrations (the UPDATE returns them), log their events
+    with one INSERT (``resolvers/accepted_rows.py``), read the device ids left
+    pending.
     """
     actor.require(Permission.DEVICE_CONTROL_ADMIN)
     policy = await options.security_token_policy(actor)
@@ -400,11 +400,6 @@ async def accept_all(actor: Actor) -> AcceptAllOutcome:
         acceptable = [used for used in (False, True) if accepted_without_token(policy, used)]
         accepted: list[Registration] = []
         if acceptable:
-            # The events first: their SELECT finds the rows still pending (under the lock,
-            # the same rows the UPDATE then changes).
-            await events.append_accept_all(
-                change.connection, tenant_id, acceptable, actor=actor.name, at=change.at
-            )
             accepted = await accepted_rows.accept_pending(
                 change.connection, tenant_id, acceptable, actor=actor.name, at=change.at
             )

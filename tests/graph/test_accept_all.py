@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import httpx
 
+from models.events import RegistrationEvent
+from models.registrations import RegistrationStatus
 from tests.kit.accounts import make_tenant
 from tests.kit.clients import GraphQLClient
 from tests.kit.devices import TOKEN, pending, poll
@@ -169,6 +171,12 @@ async def test_the_answer_is_what_a_read_of_the_accepted_registrations_gives(
     assert by_id["Early-1"]["failedAttempts"] == 1
     assert by_id["grouped-b"]["group"] == {"id": hall, "name": "Hall", "parent": {"name": "Site"}}
     assert len({r["acceptedAt"] for r in result["accepted"]}) == 1
+    # One ACCEPTED event per accepted registration, logged in the answer's order.
+    logged = await RegistrationEvent.filter(tenant_id="management", kind="ACCEPTED").order_by("seq")
+    assert [(e.device_id, e.actor, e.previous_status) for e in logged] == [
+        (r["id"], "management/admin", RegistrationStatus.PENDING_ACCEPTANCE)
+        for r in result["accepted"]
+    ]
     assert result["notAccepted"] == [
         {
             "code": "SECURITY_TOKEN_REQUIRED",
