@@ -20,10 +20,10 @@ built (this process's work).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.fields import BooleanField, DatetimeField, Field
@@ -124,14 +124,16 @@ async def accept_pending(
             f"WITH accepted AS ({update}) "  # noqa: S608
             f"SELECT {', '.join(RETURNED)} FROM accepted ORDER BY device_id"
         )
-        _, records = await connection.execute_query(sql, params)
-        rows: list[Iterable[tuple[str, Any]]] = [zip(RETURNED, r, strict=True) for r in records]
-        device_ids = [r[0] for r in records]
+        # Records, not dictionaries: each is read once, by position, into its registration.
+        # (asyncpg's Records, which Tortoise's annotation calls dictionaries.)
+        _, found_records = await connection.execute_query(sql, params)
+        records = cast(list[Sequence[Any]], found_records)
+        device_ids = [record[0] for record in records]
     else:
         found = await connection.execute_query_dict(update, params)
         # SQLite compares text byte by byte (BINARY), which is Python's order of str.
         found.sort(key=lambda row: row["device_id"])
-        rows = [_converted(row).items() for row in found]
+        records = [_sqlite_record(row) for row in found]
         device_ids = [row["device_id"] for row in found]
     if not device_ids:
         return []
@@ -145,23 +147,28 @@ async def accept_pending(
     )
     try:
         await asyncio.sleep(0)
-        accepted = [_registration(constants, row) for row in rows]
+        accepted = [_registration(constants, record) for record in records]
     finally:
         await logged
     return accepted
 
 
-def _registration(constants: dict[str, Any], values: Iterable[tuple[str, Any]]) -> Registration:
-    """A partial Registration as ``Model._init_from_db`` leaves one, without its per-field calls."""
+def _registration(constants: dict[str, Any], record: Sequence[Any]) -> Registration:
+    """A partial Registration as ``Model._init_from_db`` leaves one, without its per-field calls.
+
+    ``record`` holds the RETURNED columns in their order.
+    """
     registration = Registration.__new__(Registration)
     state = constants.copy()
     state["_await_when_save"] = {}
-    state.update(values)
-    registration.__dict__ = state
+    state.update(zip(RETURNED, record, strict=True))
+    # Past Model.__setattr__, which would look for relations among the attributes.
+    object.__setattr__(registration, "__dict__", state)
     return registration
 
 
-def _converted(row: dict[str, Any]) -> dict[str, Any]:
+def _sqlite_record(row: dict[str, Any]) -> tuple[Any, ...]:
+    """A row as SQLite gave it, as the ORM would convert it, in RETURNED's order."""
     for column, field in _converted_fields().items():
         row[column] = field.to_python_value(row[column])
-    return row
+    return tuple(row[column] for column in RETURNED)
