@@ -16,6 +16,10 @@ its polling interval to each figure:
   its row updated) gives the time, and the first frame after the row changed
   (a ``MutationObserver``, then ``requestAnimationFrame``) the time it is seen.
 
+The verdicts are on the frames, the stricter figures: the page's own work (row in
+the DOM, ``gatehouse:event-applied``) is in the notes, and the difference is the
+browser's frame scheduling, which other load on the shared CPU delays.
+
 There is nothing to run beside it in the same run: no baseline (the row shows "—").
 """
 
