@@ -76,6 +76,7 @@ async def bulk_paths(cwd: Path, database_url: str, env: dict[str, str]) -> list[
         return await bulk.register_csv(server, db, basic("admin", ADMIN_PASSWORD))
     finally:
         await db.close()
+        server.stop()
 
 
 async def console_page(cwd: Path, database_url: str, env: dict[str, str]) -> list[scenarios.Row]:
