@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from graph.graphql.arguments import given
+from graph.graphql.compiled_lists import COMPILED_GETTER, NotCompiled
 from graph.graphql.context import Info
 from graph.graphql.pagination import PageInfo
 from graph.graphql.permissions import can
@@ -24,6 +25,16 @@ if TYPE_CHECKING:
     from graph.graphql.groups import Group
 
 strawberry.enum(RegistrationStatus, name="RegistrationStatus")
+
+
+def _preloaded_group(registration: Registration) -> Group | None:
+    """``Registration.group`` without the request's loader: for compiled lists
+    (``graph/graphql/compiled_lists.py``), which fall back to the resolver where it is needed."""
+    if registration.group_id is None:
+        return None
+    if registration.preloaded_group is not None:
+        return _group(registration.preloaded_group)
+    raise NotCompiled
 
 
 @strawberry.type
@@ -58,15 +69,14 @@ class Registration:
     #: The group when the caller already loaded it for a whole page (see ``preload_groups``).
     preloaded_group: strawberry.Private[GroupRow | None] = None
 
-    @strawberry.field
+    @strawberry.field(metadata={COMPILED_GETTER: _preloaded_group})
     def group(self, info: Info) -> Annotated[Group, strawberry.lazy("graph.graphql.groups")] | None:
         # Synchronous when the group is preloaded, so a page of 500 needs no awaitable
         # per row; otherwise a coroutine through the request's DataLoader.
-        if self.group_id is None:
-            return None
-        if self.preloaded_group is not None:
-            return _group(self.preloaded_group)
-        return self._load_group(info)  # type: ignore[return-value]
+        try:
+            return _preloaded_group(self)
+        except NotCompiled:
+            return self._load_group(info)  # type: ignore[return-value]
 
     async def _load_group(self, info: Info) -> Group | None:
         assert self.group_id is not None

@@ -96,7 +96,7 @@ async def test_a_selection_it_cannot_compile_is_completed_the_usual_way(
 ) -> None:
     compiled_selections = spy_on_compilation(monkeypatch)
     body = await admin.data(WITH_GROUP, csv=bulk_file("group"))
-    assert compiled_selections[0] is False  # Registration.group needs the request's loader
+    assert compiled_selections[0] is False  # Group.parent needs the request's loader
     lines = body["registerCsv"]["lines"]
     assert lines[0]["registration"]["group"] == {"name": "Bay", "parent": {"name": "Hall 0"}}
     assert lines[3]["registration"] is None
