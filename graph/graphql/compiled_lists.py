@@ -2,20 +2,20 @@
 
 graphql-core completes every field of every item on its own: for the 100,000
 lines of a ``registerCsv`` answer that is some 300,000 field executions, most
-of the mutation's time. For the list types named in :data:`COMPILED_TYPES`,
-and for a page of 500 registrations with their groups some 3,500 (60 % of the
-request in the profile). For the list types named in :data:`COMPILED_TYPES`,
-this executor reads the query's selection once, builds a small function that
-turns one item into its result (attribute reads and scalar serializers), and
-applies it to every item. Only what is certain to mean the same is compiled:
-fields that are plain attributes or resolvers of ``self`` alone, with no
-arguments, permission classes or extensions, of leaf or object types (values
-of exactly the object type's class, with no ``is_type_of`` of their own); with ``@defer``, ``@stream``, a field
-argument, a union, a list inside, or a value that would be an error (a null
-where the schema says non-null, a value a scalar cannot serialize), the whole
-list is completed the usual way, which then reports the error as it always
-does. Aliases, fragments, ``__typename`` and ``@skip`` / ``@include`` come
-resolved from graphql-core's own field collection.
+of the mutation's time, and for a page of 500 registrations with their groups
+some 3,500 (60 % of the request in the profile). For the list types named in
+:data:`COMPILED_TYPES`, this executor reads the query's selection once, builds
+a small function that turns one item into its result (attribute reads and
+scalar serializers), and applies it to every item. Only what is certain to
+mean the same is compiled: fields that are plain attributes or resolvers of
+``self`` alone, with no arguments, permission classes or extensions, of leaf
+or object types (values of exactly the object type's class, with no
+``is_type_of`` of their own); with ``@defer``, ``@stream``, a field argument,
+a union, a list inside, or a value that would be an error (a null where the
+schema says non-null, a value a scalar cannot serialize), the whole list is
+completed the usual way, which then reports the error as it always does.
+Aliases, fragments, ``__typename`` and ``@skip`` / ``@include`` come resolved
+from graphql-core's own field collection.
 
 A field whose resolver needs more than ``self`` (``Registration.group`` reads
 the request's DataLoader when its group was not preloaded) can name, in its

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,6 +21,7 @@ from models.registrations import RegistrationStatus
 from resolvers import errors, registrations
 from resolvers.pagination import encode_cursor
 from resolvers.permissions import Permission
+from resolvers.registration_records import RegistrationRecord
 
 if TYPE_CHECKING:
     from graph.graphql.groups import Group
@@ -85,7 +87,9 @@ class Registration:
 
     @classmethod
     def from_model(
-        cls, registration: RegistrationRow, groups: dict[int, GroupRow] | None = None
+        cls,
+        registration: RegistrationRow | RegistrationRecord,
+        groups: dict[int, GroupRow] | None = None,
     ) -> Registration:
         return cls(
             id=strawberry.ID(registration.device_id),
@@ -153,7 +157,9 @@ def _group(group: GroupRow) -> Group:
     return Group.from_model(group)
 
 
-async def preload_groups(rows: list[RegistrationRow], info: Info) -> dict[int, GroupRow]:
+async def preload_groups(
+    rows: Sequence[RegistrationRow | RegistrationRecord], info: Info
+) -> dict[int, GroupRow]:
     """The groups of ``rows`` through the request's DataLoader: one query for a whole list."""
     ids = sorted({r.group_id for r in rows if r.group_id is not None})
     found = await info.context.loaders.group.load_many(ids)
