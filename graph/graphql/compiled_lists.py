@@ -27,14 +27,21 @@ generated documents too.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any, cast
 
 from graphql import (
+    GraphQLBoolean,
+    GraphQLEnumType,
+    GraphQLID,
     GraphQLList,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
+    GraphQLScalarType,
+    GraphQLString,
     get_nullable_type,
     is_leaf_type,
     is_non_null_type,
@@ -72,8 +79,7 @@ def _getter(field: StrawberryField | None) -> Callable[[Any], Any] | None:
     if stand_in is not None:
         return cast(Callable[[Any], Any], stand_in)
     if field.is_basic_field:
-        name = field.python_name
-        return lambda source: getattr(source, name)
+        return attrgetter(field.python_name)
     resolver = field.base_resolver
     if (
         resolver is None
@@ -87,20 +93,44 @@ def _getter(field: StrawberryField | None) -> Callable[[Any], Any] | None:
     return lambda source: function(source)
 
 
+#: Built-in scalars whose coercion returns a value of this exact type as it is.
+_AS_IS: dict[GraphQLScalarType, type] = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
+
+
 def _leaf(field_type: Any, non_null: bool) -> Callable[[Any], Any]:
-    serialize = field_type.serialize
+    """Completes a scalar or enum value as ``complete_leaf_value`` does (``coerce_output_value``),
+    with a short cut for a string or boolean that stays as it is, and each enum member's
+    name worked out once."""
+    coerce = field_type.coerce_output_value
+    as_is = _AS_IS.get(field_type)
+    members: dict[Any, Any] | None = {} if isinstance(field_type, GraphQLEnumType) else None
 
     def complete(value: Any) -> Any:
         if value is None:
             if non_null:
                 raise NotCompiled
             return None
-        serialized = serialize(value)
-        if serialized is Undefined or serialized is None:
+        kind = type(value)
+        if kind is as_is:
+            return value
+        if members is not None and isinstance(value, enum.Enum):
+            found = members.get(value)
+            if found is not None:
+                return found
+        if isinstance(value, Exception):
+            raise NotCompiled  # graphql-core raises it
+        coerced = coerce(value)
+        if coerced is Undefined or coerced is None:
             raise NotCompiled
-        return serialized
+        if members is not None and isinstance(value, enum.Enum):
+            members[value] = coerced
+        return coerced
 
     return complete
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 class CompiledListExecution(SharedEventExecution):
@@ -147,29 +177,30 @@ class CompiledListExecution(SharedEventExecution):
         collected = self.collect_subfields(object_type, field_details_list)
         if collected.new_defer_usages or collected.forbidden_directive_instances:
             return None
-        steps: list[tuple[str, Callable[[Any], Any]]] = []
+        steps: list[tuple[str, Callable[[Any], Any], Callable[[Any], Any]]] = []
         for key, details in collected.grouped_field_set.items():
             step = self._field(object_type, details)
             if step is None:
                 return None
-            steps.append((key, step))
+            steps.append((key, *step))
 
         def serialize(source: Any) -> dict[str, Any]:
             if type(source) is not origin or (checks_type and hasattr(source, TYPE_CAST)):
                 raise NotCompiled  # the usual way says what is wrong with it, if anything
-            return {key: step(source) for key, step in steps}
+            return {key: complete(read(source)) for key, read, complete in steps}
 
         return serialize
 
     def _field(
         self, object_type: GraphQLObjectType, details: list[FieldDetails]
-    ) -> Callable[[Any], Any] | None:
+    ) -> tuple[Callable[[Any], Any], Callable[[Any], Any]] | None:
+        """How to read the field of ``details`` from a source, and how to complete its value."""
         if any(d.defer_usage is not None or d.node.arguments for d in details):
             return None
         name = details[0].node.name.value
         if name == "__typename":
             type_name = object_type.name
-            return lambda source: type_name
+            return (lambda source: type_name), _same
         field = object_type.fields.get(name)
         getter = _getter(field.extensions.get(DEFINITION)) if field is not None else None
         if field is None or getter is None:
@@ -177,21 +208,19 @@ class CompiledListExecution(SharedEventExecution):
         non_null = is_non_null_type(field.type)
         field_type = get_nullable_type(field.type)
         if is_leaf_type(field_type):
-            complete = _leaf(field_type, non_null)
-            return lambda source: complete(getter(source))
+            return getter, _leaf(field_type, non_null)
         if isinstance(field_type, GraphQLObjectType):
             nested = self._compile(field_type, details)
             if nested is None:
                 return None
             inner: Serializer = nested
 
-            def complete_object(source: Any) -> Any:
-                value = getter(source)
+            def complete_object(value: Any) -> Any:
                 if value is None:
                     if non_null:
                         raise NotCompiled
                     return None
                 return inner(value)
 
-            return complete_object
+            return getter, complete_object
         return None
