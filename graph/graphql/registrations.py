@@ -35,7 +35,7 @@ def _preloaded_group(registration: Registration) -> Group | None:
     if registration.group_id is None:
         return None
     if registration.preloaded_group is not None:
-        return _group(registration.preloaded_group)
+        return registration.preloaded_group
     raise NotCompiled
 
 
@@ -69,7 +69,9 @@ class Registration:
     )
     group_id: strawberry.Private[int | None]
     #: The group when the caller already loaded it for a whole page (see ``preload_groups``).
-    preloaded_group: strawberry.Private[GroupRow | None] = None
+    preloaded_group: strawberry.Private[
+        Annotated[Group, strawberry.lazy("graph.graphql.groups")] | None
+    ] = None
 
     @strawberry.field(metadata={COMPILED_GETTER: _preloaded_group})
     def group(self, info: Info) -> Annotated[Group, strawberry.lazy("graph.graphql.groups")] | None:
@@ -109,7 +111,7 @@ class Registration:
             last_authenticated_at=registration.last_authenticated_at,
             credentials_requested_again_at=registration.credentials_requested_again_at,
             group_id=registration.group_id,
-            preloaded_group=(groups or {}).get(registration.group_id or 0),
+            preloaded_group=_shown_group(groups, registration.group_id),
         )
 
 
@@ -157,13 +159,42 @@ def _group(group: GroupRow) -> Group:
     return Group.from_model(group)
 
 
+class PreloadedGroups(dict[int, GroupRow]):
+    """The groups of a list by id, each shown as one GraphQL ``Group`` however many of the
+    list's registrations are in it (the objects are only read)."""
+
+    def __init__(self, groups: dict[int, GroupRow]) -> None:
+        super().__init__(groups)
+        self._shown: dict[int, Group] = {}
+
+    def shown(self, group_id: int) -> Group | None:
+        found = self._shown.get(group_id)
+        if found is None:
+            row = self.get(group_id)
+            if row is None:
+                return None
+            found = self._shown[group_id] = _group(row)
+        return found
+
+
+def _shown_group(groups: dict[int, GroupRow] | None, group_id: int | None) -> Group | None:
+    if groups is None or group_id is None:
+        return None
+    if isinstance(groups, PreloadedGroups):
+        return groups.shown(group_id)
+    row = groups.get(group_id)
+    return _group(row) if row is not None else None
+
+
 async def preload_groups(
     rows: Sequence[RegistrationRow | RegistrationRecord], info: Info
-) -> dict[int, GroupRow]:
+) -> PreloadedGroups:
     """The groups of ``rows`` through the request's DataLoader: one query for a whole list."""
     ids = sorted({r.group_id for r in rows if r.group_id is not None})
     found = await info.context.loaders.group.load_many(ids)
-    return {group_id: group for group_id, group in zip(ids, found, strict=True) if group}
+    return PreloadedGroups(
+        {group_id: group for group_id, group in zip(ids, found, strict=True) if group}
+    )
 
 
 # ---------------------------------------------------------------- problems
