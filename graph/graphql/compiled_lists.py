@@ -31,6 +31,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
+from types import CodeType
 from typing import Any, cast
 
 from graphql import (
@@ -177,8 +178,23 @@ def _assemble(origin: type, checks_type: bool, steps: list[tuple[str, Step]]) ->
         "        raise NotCompiled\n"
         f"    return {{{', '.join(entries)}}}\n"
     )
-    exec(compile(text, "<compiled list serializer>", "exec"), namespace)  # noqa: S102
+    exec(_code(text), namespace)  # noqa: S102
     return cast(Serializer, namespace["serialize"])
+
+
+#: Compiled serializer texts (each is a shape: how many fields, of which kind), so that a
+#: repeated operation does not pay Python's compiler again; bounded.
+_CODES: dict[str, CodeType] = {}
+MAX_CODES = 256
+
+
+def _code(text: str) -> CodeType:
+    code = _CODES.get(text)
+    if code is None:
+        if len(_CODES) >= MAX_CODES:
+            _CODES.clear()
+        code = _CODES[text] = compile(text, "<compiled list serializer>", "exec")
+    return code
 
 
 class CompiledListExecution(SharedEventExecution):
