@@ -106,30 +106,32 @@ _AS_IS: dict[GraphQLScalarType | GraphQLEnumType, type] = {
 def _leaf(field_type: Any, non_null: bool) -> Callable[[Any], Any]:
     """Completes a scalar or enum value as ``complete_leaf_value`` does (``coerce_output_value``),
     with a short cut for a string or boolean that stays as it is, and each enum member's
-    name worked out once."""
+    name worked out once (kept by the member's identity, with the member itself: an enum's
+    ``__hash__`` is a Python call)."""
     coerce = field_type.coerce_output_value
     as_is = _AS_IS.get(field_type)
-    members: dict[Any, Any] | None = {} if isinstance(field_type, GraphQLEnumType) else None
+    members: dict[int, tuple[Any, Any]] | None = (
+        {} if isinstance(field_type, GraphQLEnumType) else None
+    )
 
     def complete(value: Any) -> Any:
         if value is None:
             if non_null:
                 raise NotCompiled
             return None
-        kind = type(value)
-        if kind is as_is:
+        if type(value) is as_is:
             return value
-        if members is not None and isinstance(value, enum.Enum):
-            found = members.get(value)
-            if found is not None:
-                return found
+        if members is not None:
+            found = members.get(id(value))
+            if found is not None and found[0] is value:
+                return found[1]
         if isinstance(value, Exception):
             raise NotCompiled  # graphql-core raises it
         coerced = coerce(value)
         if coerced is Undefined or coerced is None:
             raise NotCompiled
         if members is not None and isinstance(value, enum.Enum):
-            members[value] = coerced
+            members[id(value)] = (value, coerced)
         return coerced
 
     return complete
@@ -155,7 +157,6 @@ def _assemble(origin: type, checks_type: bool, steps: list[tuple[str, Step]]) ->
     """
     namespace: dict[str, Any] = {
         "origin": origin,
-        "checks_type": checks_type,
         "TYPE_CAST": TYPE_CAST,
         "NotCompiled": NotCompiled,
     }
@@ -172,9 +173,10 @@ def _assemble(origin: type, checks_type: bool, steps: list[tuple[str, Step]]) ->
         else:
             namespace[f"t{n}"] = step.as_is
             entries.append(f"k{n}: (v if type(v := r{n}(source)) is t{n} else c{n}(v))")
+    check = " or hasattr(source, TYPE_CAST)" if checks_type else ""
     text = (
         "def serialize(source):\n"
-        "    if type(source) is not origin or (checks_type and hasattr(source, TYPE_CAST)):\n"
+        f"    if type(source) is not origin{check}:\n"
         "        raise NotCompiled\n"
         f"    return {{{', '.join(entries)}}}\n"
     )
