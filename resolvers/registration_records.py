@@ -10,9 +10,10 @@ the attribute names of the model (whatever reads a page reads it as it read
 model objects), by the statement ``values_list`` builds, with the same
 conversions, done only where they do something: none for the columns the
 driver already returns as Python values (Tortoise's ``db_native_fields`` of
-the backend), none for a null timestamp, and a dictionary lookup for the
-status instead of an enum call. ``tests/resolvers/test_registration_records.py``
-compares records with model objects on both backends.
+the backend), none for a null timestamp, the field's time zone move alone for
+an aware one, and a dictionary lookup for the status instead of an enum call.
+``tests/resolvers/test_registration_records.py`` compares records with model
+objects on both backends.
 
 Only the columns a caller may see are read; the secrets (``token_hash``,
 ``device_password_hash``, ``device_username``) stay in the database.
@@ -24,6 +25,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from tortoise import timezone
 from tortoise.fields import DatetimeField
 from tortoise.queryset import QuerySet
 
@@ -67,9 +69,18 @@ def _status(value: Any) -> Any:
     )
 
 
-def _unless_null(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+def _timestamp(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A timestamp field's conversion: a null stays null, and an aware datetime (what
+    asyncpg returns) is moved to the configured time zone as the field's conversion does,
+    without its per-value settings look-ups; anything else goes through the field."""
+    use_tz, zone = timezone.get_use_tz(), timezone.get_default_timezone()
+
     def converted(value: Any) -> Any:
-        return None if value is None else convert(value)
+        if value is None:
+            return None
+        if use_tz and type(value) is datetime and value.utcoffset() is not None:
+            return value.astimezone(zone)
+        return convert(value)
 
     return converted
 
@@ -86,8 +97,8 @@ def _conversions() -> list[tuple[int, Callable[[Any], Any]]]:
         field = meta.fields_map[name]
         if name == "status":
             conversions.append((column, _status))
-        elif isinstance(field, DatetimeField):  # its conversion keeps a null as it is
-            conversions.append((column, _unless_null(field.to_python_value)))
+        elif isinstance(field, DatetimeField):
+            conversions.append((column, _timestamp(field.to_python_value)))
         else:
             conversions.append((column, field.to_python_value))
     return conversions
