@@ -108,7 +108,10 @@ async def read_records(query: QuerySet[Registration]) -> list[RegistrationRecord
     """The rows of ``query`` (its filters, order and limit) as records: one statement, the
     one ``values_list`` sends, and the same values it would give."""
     values = query.values_list(*FIELDS)
-    values.sql()  # builds the statement and chooses the connection, as awaiting it would
+    # What awaiting ``values`` does before it converts (``ValuesListQuery.__await__``): the
+    # connection, the statement, built once.
+    values._choose_db_if_not_chosen()
+    values._make_query()
     statement, parameters = values.query.get_parameterized_sql()
     _, rows = await values._db.execute_query(statement, parameters)
     conversions = _conversions()
