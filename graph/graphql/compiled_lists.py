@@ -140,12 +140,16 @@ def _leaf(field_type: Any, non_null: bool) -> Callable[[Any], Any]:
 @dataclass(frozen=True)
 class Step:
     """One field of a compiled object: its value is ``complete(read(source))``, or, for a
-    value of exactly the type ``as_is``, ``read(source)`` itself; or always ``constant``."""
+    value of exactly the type ``as_is``, ``read(source)`` itself; or always ``constant``.
+    An object field's ``complete`` is its type's serializer, and ``nullable`` says whether
+    a null stays null (a serializer refuses a null, so a non-null one is completed the usual
+    way, which reports the error)."""
 
     read: Callable[[Any], Any] | None = None
     complete: Callable[[Any], Any] | None = None
     as_is: type | None = None
     constant: Any = None
+    nullable_object: bool = False
 
 
 def _assemble(origin: type, checks_type: bool, steps: list[tuple[str, Step]]) -> Serializer:
@@ -168,7 +172,9 @@ def _assemble(origin: type, checks_type: bool, steps: list[tuple[str, Step]]) ->
             entries.append(f"k{n}: v{n}")
             continue
         namespace[f"r{n}"], namespace[f"c{n}"] = step.read, step.complete
-        if step.as_is is None:
+        if step.nullable_object:
+            entries.append(f"k{n}: (None if (v := r{n}(source)) is None else c{n}(v))")
+        elif step.as_is is None:
             entries.append(f"k{n}: c{n}(r{n}(source))")
         else:
             namespace[f"t{n}"] = step.as_is
@@ -271,14 +277,5 @@ class CompiledListExecution(SharedEventExecution):
             nested = self._compile(field_type, details)
             if nested is None:
                 return None
-            inner: Serializer = nested
-
-            def complete_object(value: Any) -> Any:
-                if value is None:
-                    if non_null:
-                        raise NotCompiled
-                    return None
-                return inner(value)
-
-            return Step(getter, complete_object)
+            return Step(getter, nested, nullable_object=not non_null)
         return None
