@@ -118,6 +118,18 @@ async def callback_checks(cwd: Path, database_url: str, env: dict[str, str]) -> 
         server.stop()
 
 
+async def list_pages(cwd: Path, database_url: str, env: dict[str, str]) -> list[scenarios.Row]:
+    """The list scenario alone (``--only list``), beside its baseline."""
+    quiet = env | {"GATEHOUSE_DATABASE_URL": database_url, "GATEHOUSE_LOG_LEVEL": "WARNING"}
+    server = start_server(cwd, quiet, startup_line=None)
+    baseline = fanout.start_baseline(cwd, database_url)
+    try:
+        return await scenarios.list_page(server, baseline, basic("admin", ADMIN_PASSWORD))
+    finally:
+        baseline.stop()
+        server.stop()
+
+
 async def request_paths(cwd: Path, database_url: str, env: dict[str, str]) -> list[scenarios.Row]:
     wrk = scenarios.ensure_wrk()
     admin = basic("admin", ADMIN_PASSWORD)
@@ -137,7 +149,7 @@ async def request_paths(cwd: Path, database_url: str, env: dict[str, str]) -> li
     try:
         return [
             await scenarios.poll_storm(wrk, server, baseline, db, admin, bootstrap),
-            await scenarios.list_page(server, baseline, admin),
+            *await scenarios.list_page(server, baseline, admin),
             await scenarios.accept_all(server, db, admin),
             await scenarios.register_many(server, db, admin),
             *await bulk.register_csv(server, db, admin),
@@ -173,7 +185,7 @@ def main() -> None:
     parser.add_argument("--output", default="bench/results/bench.json")
     parser.add_argument(
         "--only",
-        choices=["paths", "fanout", "callbacks", "bulk", "spray", "console"],
+        choices=["paths", "fanout", "callbacks", "bulk", "spray", "console", "list"],
         help="run one group of benchmarks only",
     )
     args = parser.parse_args()
@@ -206,6 +218,11 @@ def main() -> None:
         if args.only in (None, "paths"):
             database_url = asyncio.run(fresh_database(args.database_url))
             rows = asyncio.run(request_paths(Path(cwd), database_url, env))
+            print()
+            print(scenario_table(rows), flush=True)
+        if args.only == "list":  # part of "paths"; alone for quick iteration
+            database_url = asyncio.run(fresh_database(args.database_url))
+            rows = asyncio.run(list_pages(Path(cwd), database_url, env))
             print()
             print(scenario_table(rows), flush=True)
         if args.only in (None, "callbacks"):

@@ -5,8 +5,8 @@
 - ``POST /poll`` reads a device poll body and runs the same single indexed
   SELECT as Gatehouse, with asyncpg, no ORM and no authentication, answering
   404 (device poll baseline).
-- ``GET /registrations`` fetches 500 registrations with the raw driver and
-  serializes them to the JSON Gatehouse answers (list baseline).
+- ``GET /registrations?first=N`` fetches a page of N registrations and their groups
+  with the raw driver and serializes them to the JSON Gatehouse answers (list baseline).
 - ``POST /check`` reads a device login from a form body, runs the indexed
   SELECT of its password digest and compares SHA-256 digests (callback baseline).
 
@@ -16,6 +16,7 @@ without one).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -68,31 +69,51 @@ async def poll(request: Request) -> Response:
     return Response(NOT_FOUND, status_code=404, media_type="application/json")
 
 
-def _iso(value: object) -> object:
-    return value.isoformat() if hasattr(value, "isoformat") else value
+def _cursor(device_id: str) -> str:
+    return base64.urlsafe_b64encode(f"registration:{device_id}".encode()).decode().rstrip("=")
 
 
 async def registrations(request: Request) -> Response:
+    """``registrations(first: N) { totalCount edges { cursor node { id status owner group
+    { id name } } } pageInfo { hasNextPage endCursor } }`` as Gatehouse answers it, with
+    the statements Gatehouse sends: the count, the page (one more row than asked, to know
+    whether there is a next page), and the page's groups by id."""
     assert pool is not None
-    rows = await pool.fetch(
-        "SELECT device_id, status, owner, group_id FROM registrations "
-        "WHERE tenant_id = $1 ORDER BY device_id LIMIT 501",
-        "management",
-    )
-    total = await pool.fetchval(
-        "SELECT count(*) FROM registrations WHERE tenant_id = $1", "management"
-    )
+    first = int(request.query_params.get("first", "50"))
+    tenant = "management"
+    async with pool.acquire() as connection:
+        total = await connection.fetchval(
+            "SELECT count(*) FROM registrations WHERE tenant_id = $1", tenant
+        )
+        rows = await connection.fetch(
+            "SELECT device_id, status, owner, group_id FROM registrations "
+            "WHERE tenant_id = $1 ORDER BY device_id LIMIT $2",
+            tenant,
+            first + 1,
+        )
+        has_next_page = len(rows) > first
+        rows = rows[:first]
+        group_ids = list({row["group_id"] for row in rows if row["group_id"] is not None})
+        names = dict(
+            await connection.fetch(
+                "SELECT id, name FROM groups WHERE tenant_id = $1 AND id = ANY($2::int[])",
+                tenant,
+                group_ids,
+            )
+        )
     edges = [
         {
-            "cursor": row["device_id"],
+            "cursor": _cursor(row["device_id"]),
             "node": {
                 "id": row["device_id"],
                 "status": row["status"],
                 "owner": row["owner"],
-                "group": None if row["group_id"] is None else {"id": str(row["group_id"])},
+                "group": None
+                if row["group_id"] is None
+                else {"id": str(row["group_id"]), "name": names[row["group_id"]]},
             },
         }
-        for row in rows[:500]
+        for row in rows
     ]
     body = {
         "data": {
@@ -100,13 +121,13 @@ async def registrations(request: Request) -> Response:
                 "totalCount": total,
                 "edges": edges,
                 "pageInfo": {
-                    "hasNextPage": len(rows) > 500,
+                    "hasNextPage": has_next_page,
                     "endCursor": edges[-1]["cursor"] if edges else None,
                 },
             }
         }
     }
-    return Response(json.dumps(body), media_type="application/json")
+    return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
 
 
 async def check(request: Request) -> Response:

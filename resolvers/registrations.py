@@ -47,6 +47,7 @@ from resolvers.metrics import ACCEPTS, AcceptResult
 from resolvers.page_numbers import NumberedPage, PageRequest, numbered_page
 from resolvers.pagination import CountedPage, decode_cursor, page_size
 from resolvers.permissions import Actor, Permission
+from resolvers.registration_records import RegistrationRecord, read_records
 from resolvers.token_policy import Check, accept_check, accepted_without_token
 
 CURSOR_KIND = "registration"
@@ -493,7 +494,7 @@ async def reset_credentials(actor: Actor, device_id: str) -> Registration:
 
 
 @dataclass(frozen=True)
-class RegistrationPage(CountedPage[Registration]):
+class RegistrationPage(CountedPage[RegistrationRecord]):
     #: The cursor of the tenant's newest event, read just before the page (API.md §7);
     #: ``None`` when not asked for or while the log is empty.
     event_cursor: str | None = None
@@ -564,7 +565,7 @@ async def _page(
         if validation.device_id_problem(after_id) is not None:
             raise InvalidInput(f"invalid cursor {after[:60]!r}: pass an endCursor as given")
         query = query.filter(device_id__gt=after_id)
-    rows = await query.order_by("device_id").limit(size + 1)
+    rows = await read_records(query.order_by("device_id").limit(size + 1))
     return RegistrationPage(
         items=rows[:size],
         has_next_page=len(rows) > size,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from graph.graphql.arguments import given
+from graph.graphql.compiled_lists import COMPILED_GETTER, NotCompiled
 from graph.graphql.context import Info
 from graph.graphql.pagination import PageInfo
 from graph.graphql.permissions import can
@@ -19,11 +21,22 @@ from models.registrations import RegistrationStatus
 from resolvers import errors, registrations
 from resolvers.pagination import encode_cursor
 from resolvers.permissions import Permission
+from resolvers.registration_records import RegistrationRecord
 
 if TYPE_CHECKING:
     from graph.graphql.groups import Group
 
 strawberry.enum(RegistrationStatus, name="RegistrationStatus")
+
+
+def _preloaded_group(registration: Registration) -> Group | None:
+    """``Registration.group`` without the request's loader: for compiled lists
+    (``graph/graphql/compiled_lists.py``), which fall back to the resolver where it is needed."""
+    if registration.group_id is None:
+        return None
+    if registration.preloaded_group is not None:
+        return registration.preloaded_group
+    raise NotCompiled
 
 
 @strawberry.type
@@ -56,17 +69,18 @@ class Registration:
     )
     group_id: strawberry.Private[int | None]
     #: The group when the caller already loaded it for a whole page (see ``preload_groups``).
-    preloaded_group: strawberry.Private[GroupRow | None] = None
+    preloaded_group: strawberry.Private[
+        Annotated[Group, strawberry.lazy("graph.graphql.groups")] | None
+    ] = None
 
-    @strawberry.field
+    @strawberry.field(metadata={COMPILED_GETTER: _preloaded_group})
     def group(self, info: Info) -> Annotated[Group, strawberry.lazy("graph.graphql.groups")] | None:
         # Synchronous when the group is preloaded, so a page of 500 needs no awaitable
         # per row; otherwise a coroutine through the request's DataLoader.
-        if self.group_id is None:
-            return None
-        if self.preloaded_group is not None:
-            return _group(self.preloaded_group)
-        return self._load_group(info)  # type: ignore[return-value]
+        try:
+            return _preloaded_group(self)
+        except NotCompiled:
+            return self._load_group(info)  # type: ignore[return-value]
 
     async def _load_group(self, info: Info) -> Group | None:
         assert self.group_id is not None
@@ -75,7 +89,9 @@ class Registration:
 
     @classmethod
     def from_model(
-        cls, registration: RegistrationRow, groups: dict[int, GroupRow] | None = None
+        cls,
+        registration: RegistrationRow | RegistrationRecord,
+        groups: dict[int, GroupRow] | None = None,
     ) -> Registration:
         return cls(
             id=strawberry.ID(registration.device_id),
@@ -95,7 +111,7 @@ class Registration:
             last_authenticated_at=registration.last_authenticated_at,
             credentials_requested_again_at=registration.credentials_requested_again_at,
             group_id=registration.group_id,
-            preloaded_group=(groups or {}).get(registration.group_id or 0),
+            preloaded_group=_shown_group(groups, registration.group_id),
         )
 
 
@@ -143,11 +159,42 @@ def _group(group: GroupRow) -> Group:
     return Group.from_model(group)
 
 
-async def preload_groups(rows: list[RegistrationRow], info: Info) -> dict[int, GroupRow]:
+class PreloadedGroups(dict[int, GroupRow]):
+    """The groups of a list by id, each shown as one GraphQL ``Group`` however many of the
+    list's registrations are in it (the objects are only read)."""
+
+    def __init__(self, groups: dict[int, GroupRow]) -> None:
+        super().__init__(groups)
+        self._shown: dict[int, Group] = {}
+
+    def shown(self, group_id: int) -> Group | None:
+        found = self._shown.get(group_id)
+        if found is None:
+            row = self.get(group_id)
+            if row is None:
+                return None
+            found = self._shown[group_id] = _group(row)
+        return found
+
+
+def _shown_group(groups: dict[int, GroupRow] | None, group_id: int | None) -> Group | None:
+    if groups is None or group_id is None:
+        return None
+    if isinstance(groups, PreloadedGroups):
+        return groups.shown(group_id)
+    row = groups.get(group_id)
+    return _group(row) if row is not None else None
+
+
+async def preload_groups(
+    rows: Sequence[RegistrationRow | RegistrationRecord], info: Info
+) -> PreloadedGroups:
     """The groups of ``rows`` through the request's DataLoader: one query for a whole list."""
     ids = sorted({r.group_id for r in rows if r.group_id is not None})
     found = await info.context.loaders.group.load_many(ids)
-    return {group_id: group for group_id, group in zip(ids, found, strict=True) if group}
+    return PreloadedGroups(
+        {group_id: group for group_id, group in zip(ids, found, strict=True) if group}
+    )
 
 
 # ---------------------------------------------------------------- problems

@@ -21,6 +21,7 @@ from strawberry.types import ExecutionContext
 from graph.graphql.bulk import BulkMutations
 from graph.graphql.compiled_lists import CompiledListExecution
 from graph.graphql.devices import DeviceMutations
+from graph.graphql.document_cache import CachedDocuments, Documents
 from graph.graphql.errors import ClientErrors, log_errors
 from graph.graphql.events import EventQueries, Subscription
 from graph.graphql.groups import GroupMutations, GroupQueries
@@ -81,6 +82,8 @@ def build_schema(settings: Settings | None = None) -> GatehouseSchema:
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
+    # Last: the guards above run on every request, cached document or not.
+    extensions.append(_factory(CachedDocuments, documents=Documents()))
     return GatehouseSchema(
         query=Query,
         mutation=Mutation,

@@ -20,6 +20,7 @@ from strawberry.types.unset import UnsetType
 
 from graph.graphql.context import Context
 from graph.graphql.graphiql import GraphiQLPage
+from graph.graphql.json_text import json_text
 from graph.graphql.schema import build_schema
 from graph.graphql.shared_execution import SharedJson
 from graph.graphql.websockets import LegacyWSHandler, TransportWSHandler, authenticate_websocket
@@ -79,9 +80,9 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         return self.graphiql.response()
 
     def encode_json(self, data: object) -> str | bytes:
-        # Websocket messages: a subscription result shared by many subscribers is
-        # encoded once (graph/graphql/shared_execution.py); everything else as usual.
-        return self.shared_json.next_message(data) or super().encode_json(data)
+        # HTTP answers and websocket messages. A subscription result shared by many
+        # subscribers is encoded once (graph/graphql/shared_execution.py).
+        return self.shared_json.next_message(data) or json_text(data)
 
     def decode_json(self, data: str | bytes) -> object:
         # Websocket messages: strawberry closes the socket with 4400 on a JSONDecodeError.
