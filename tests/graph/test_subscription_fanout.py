@@ -78,7 +78,7 @@ def executions(monkeypatch: pytest.MonkeyPatch) -> Counter[tuple[str, str]]:
     """How many times graphql-core executed each event's selection: (device id, kind)."""
     counted: Counter[tuple[str, str]] = Counter()
     below = next(c for c in SharedEventExecution.__mro__[1:] if "execute_operation" in c.__dict__)
-    original = below.execute_operation
+    original = below.__dict__["execute_operation"]
 
     def counting(self: StrawberryGraphQLCoreExecutionContext, serially: bool | None = None) -> Any:
         root = self.root_value
