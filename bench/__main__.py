@@ -44,14 +44,14 @@ async def fresh_database(url: str) -> str:
 def table(results: list[fanout.Result]) -> str:
     header = (
         "| scenario | subscribers | delivered | p50 ms | p99 ms | max ms "
-        "| server RSS idle → with subscribers (MiB) | p99 of each round (ms) |"
+        "| server RSS idle → with subscribers (MiB) | p99 of each round (ms), (warm-up) |"
     )
     lines = [header, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for r in results:
         lines.append(
             f"| {r.name} | {r.subscribers} | {r.delivered}/{r.expected} | {r.p50_ms:.1f} "
             f"| {r.p99_ms:.1f} | {r.max_ms:.1f} | {r.rss_before_mib:.0f} → {r.rss_after_mib:.0f} "
-            f"| {', '.join(f'{p:.0f}' for p in r.round_p99_ms)} |"
+            f"| ({r.warmup_p99_ms:.0f}) {', '.join(f'{p:.0f}' for p in r.round_p99_ms)} |"
         )
     return "\n".join(lines)
 

@@ -33,7 +33,6 @@ from starlette.websockets import WebSocket, WebSocketState
 from strawberry import Schema
 from strawberry.extensions import SchemaExtension
 from strawberry.schema import BaseSchema
-from strawberry.types import ExecutionResult
 
 from graph.graphql.errors import ClientErrors
 
@@ -46,6 +45,9 @@ if TYPE_CHECKING:
 
 #: Extensions whose ``on_stream_result`` changes only a result's errors (none here).
 _ERRORS_ONLY_ON_STREAM = frozenset({ClientErrors})
+
+#: The attribute of a root value that keeps its encoded messages (graph/graphql/events.py).
+SHARED_MESSAGES_ATTRIBUTE = "shared_messages"
 
 _target: contextvars.ContextVar[DirectTarget | None] = contextvars.ContextVar(
     "gatehouse_direct_target", default=None
@@ -79,16 +81,19 @@ class DirectTarget:
         self.executor: Executor | None = None
         self.context: contextvars.Context | None = None
 
-    def live(self) -> bool:
+    def live(self) -> WebSocket | None:
+        """The operation's socket, while the usual path would still send to it."""
         operation = self.operation
         if operation.completed or self.handler.operations.get(operation.id) is not operation:
-            return False
+            return None
         socket = getattr(self.handler.websocket, "ws", None)
-        return (
+        if (
             isinstance(socket, WebSocket)
             and socket.application_state == WebSocketState.CONNECTED
             and socket.client_state == WebSocketState.CONNECTED
-        )
+        ):
+            return socket
+        return None
 
     def _execute(self, root: object) -> Any:
         assert self.executor is not None
@@ -97,23 +102,49 @@ class DirectTarget:
     async def deliver(self, root: object) -> bool:
         """Send the ``next`` message of the event whose root value is ``root``, as the
         usual path would; False (nothing sent) where the usual path must do it."""
-        if self.executor is None or self.context is None or not self.live():
+        socket = self.live()
+        if self.executor is None or socket is None:
             return False
+        # Subscribers that share a result and an operation id (clients number their
+        # operations from 1) get the same text: it is made once per event.
+        messages = getattr(root, SHARED_MESSAGES_ATTRIBUTE, None)
+        shared_key = getattr(self.executor, "shared_key", None)
+        key = shared_key() if shared_key is not None else None
+        found = None if key is None or messages is None else messages.get((key, self.operation.id))
+        if found is None:
+            found = await self._message(root)
+            if found is None:
+                return False
+            if key is not None and messages is not None:
+                messages[(key, self.operation.id)] = found
+        try:
+            # As strawberry's ASGIWebSocketAdapter.send_json sends an encoded message.
+            if isinstance(found, bytes):
+                await socket.send_bytes(found)
+            else:
+                await socket.send_text(found)
+        except Exception:  # a socket closing: the usual path reports it
+            return False
+        return True
+
+    async def _message(self, root: object) -> str | bytes | None:
+        """The encoded ``next`` message strawberry would send for ``root``; None when the
+        result is not one it sends unchanged (or the subscription ended meanwhile)."""
+        assert self.context is not None
         result = self.context.run(self._execute, root)
         if inspect.isawaitable(result):
             try:
                 result = await result
             except Exception:  # the usual path meets the same failure and reports it
-                return False
-            if not self.live():
-                return False
+                return None
+            if self.live() is None:
+                return None
         if not isinstance(result, GraphQLExecutionResult) or result.errors:
-            return False
-        try:
-            await self.operation.send_next(ExecutionResult(data=result.data, errors=None))
-        except Exception:  # a socket closing: the usual path reports it
-            return False
-        return True
+            return None
+        # What Operation.send_next builds from strawberry's ExecutionResult(data, errors=None)
+        # with no extensions, encoded as the handler's send_message encodes it.
+        message = {"id": self.operation.id, "type": "next", "payload": {"data": result.data}}
+        return self.handler.view.encode_json(message)
 
 
 def start(handler: BaseGraphQLTransportWSHandler[Any, Any], operation: Operation[Any, Any]) -> None:

@@ -49,6 +49,11 @@ class RegistrationEvent:
     shared_results: strawberry.Private[dict[object, object]] = dataclasses.field(
         default_factory=dict
     )
+    #: ``next`` messages of this event as sent, by result and operation id
+    #: (graph/graphql/direct_delivery.py).
+    shared_messages: strawberry.Private[dict[object, str | bytes]] = dataclasses.field(
+        default_factory=dict
+    )
 
     @classmethod
     def from_model(cls, event: EventRow, registration: Registration | None) -> RegistrationEvent:

@@ -44,6 +44,11 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
     #: executor is a copy of the subscription's, so it is computed once per subscription.
     _known_key: object = _UNKNOWN
 
+    def shared_key(self) -> object:
+        """What identifies this subscription's result of any event among subscribers
+        (None: it is not shared)."""
+        return self._key()
+
     def _key(self) -> object:
         if self._known_key is not _UNKNOWN:
             return self._known_key
