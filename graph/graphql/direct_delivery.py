@@ -78,22 +78,36 @@ class DirectTarget:
     ) -> None:
         self.handler = handler
         self.operation = operation
+        socket = getattr(handler.websocket, "ws", None)
+        self.socket = socket if isinstance(socket, WebSocket) else None
         self.executor: Executor | None = None
         self.context: contextvars.Context | None = None
+        #: Where this subscription's message of an event is kept among the event's
+        #: messages: its shared result's key and its operation id (None: not shared).
+        self.message_key: tuple[object, str] | None = None
+
+    def adopt(self, executor: Executor) -> None:
+        self.executor = executor
+        self.context = contextvars.copy_context()
+        # The shared key depends on the operation, its variables and the connection's
+        # actor, all fixed by now (shared_execution.py).
+        shared_key = getattr(executor, "shared_key", None)
+        key = shared_key() if shared_key is not None else None
+        self.message_key = None if key is None else (key, self.operation.id)
 
     def live(self) -> WebSocket | None:
         """The operation's socket, while the usual path would still send to it."""
         operation = self.operation
-        if operation.completed or self.handler.operations.get(operation.id) is not operation:
-            return None
-        socket = getattr(self.handler.websocket, "ws", None)
+        socket = self.socket
         if (
-            isinstance(socket, WebSocket)
-            and socket.application_state == WebSocketState.CONNECTED
-            and socket.client_state == WebSocketState.CONNECTED
+            operation.completed
+            or self.handler.operations.get(operation.id) is not operation
+            or socket is None
+            or socket.application_state is not WebSocketState.CONNECTED
+            or socket.client_state is not WebSocketState.CONNECTED
         ):
-            return socket
-        return None
+            return None
+        return socket
 
     def _execute(self, root: object) -> Any:
         assert self.executor is not None
@@ -107,16 +121,15 @@ class DirectTarget:
             return False
         # Subscribers that share a result and an operation id (clients number their
         # operations from 1) get the same text: it is made once per event.
-        messages = getattr(root, SHARED_MESSAGES_ATTRIBUTE, None)
-        shared_key = getattr(self.executor, "shared_key", None)
-        key = shared_key() if shared_key is not None else None
-        found = None if key is None or messages is None else messages.get((key, self.operation.id))
+        key = self.message_key
+        messages = getattr(root, SHARED_MESSAGES_ATTRIBUTE, None) if key is not None else None
+        found = messages.get(key) if messages is not None else None
         if found is None:
             found = await self._message(root)
             if found is None:
                 return False
-            if key is not None and messages is not None:
-                messages[(key, self.operation.id)] = found
+            if messages is not None:
+                messages[key] = found
         try:
             # As strawberry's ASGIWebSocketAdapter.send_json sends an encoded message.
             if isinstance(found, bytes):
@@ -161,8 +174,7 @@ def adopt(executor: Executor) -> None:
         and target.executor is None
         and executor.operation.operation == OperationType.SUBSCRIPTION
     ):
-        target.executor = executor
-        target.context = contextvars.copy_context()
+        target.adopt(executor)
 
 
 def current() -> DirectTarget | None:
