@@ -15,6 +15,13 @@ what makes this exact.
 Each subscriber has a bounded queue. One that falls behind is marked
 :class:`SubscriberTooSlow`; it never slows the feed or the other subscribers,
 and can resume from its last cursor.
+
+A subscriber may also have a *direct* path (:data:`Direct`): while its
+consumer waits on an empty queue, the feed hands it each event itself, in
+order, instead of queueing the event and waking the consumer's task. The
+websocket layer uses it to send an event to thousands of waiting subscribers
+from one loop (``graph/graphql/direct_delivery.py``); when the direct path
+declines an event, that event and the rest of the batch are queued as usual.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 
 from models.events import RegistrationEvent
@@ -39,6 +46,9 @@ READ_BATCH = 500
 
 #: Drops what a cache holds under a key (``None``: everything); see ``EventHub.on_invalidate``.
 Forget = Callable[[str | None], None]
+#: Delivers one event to a waiting consumer at once: True if it did, False if the event
+#: must be queued instead (see :meth:`Subscriber.deliver`).
+Direct = Callable[["LiveEvent"], Awaitable[bool]]
 
 
 class SubscriberTooSlow(Exception):
@@ -66,13 +76,56 @@ class Subscriber:
     layer closes the connection with a documented code) and it is dropped.
     """
 
-    def __init__(self, queue_size: int, max_lag: float) -> None:
+    def __init__(self, queue_size: int, max_lag: float, tenant_id: str = "") -> None:
         self.queue: asyncio.Queue[LiveEvent] = asyncio.Queue(maxsize=queue_size)
         self.max_lag = max_lag
         self.lagging = False
         self.behind_since: float | None = None
         self.too_slow = asyncio.Event()
         self.on_too_slow: Callable[[], None] | None = None
+        #: What the consumer asked for: the tenant, and the statuses (None: all).
+        self.tenant_id = tenant_id
+        self.wanted: Collection[RegistrationStatus] | None = None
+        #: The seq of the last event the consumer has taken (delivered or skipped).
+        self.last_seq = 0
+        self.direct: Direct | None = None
+        #: The consumer waits in :meth:`next` for the queue (it has nothing in hand).
+        self.waiting = False
+
+    def takes_directly(self) -> bool:
+        """Whether an event may go by the direct path now: the consumer is waiting with
+        nothing queued, so nothing it has yet to send can be overtaken."""
+        return (
+            self.direct is not None
+            and self.waiting
+            and self.queue.empty()
+            and not self.lagging
+            and not self.too_slow.is_set()
+        )
+
+    def wants(self, event: RegistrationEvent) -> bool | None:
+        """As the consumer would judge ``event``: None if it skips it unseen (already
+        taken, or another tenant's), else whether it passes the status filter."""
+        if event.seq <= self.last_seq or event.tenant_id != self.tenant_id:
+            return None
+        return self.wanted is None or event.status in self.wanted
+
+    async def deliver(self, batch: list[LiveEvent]) -> None:
+        """Hand ``batch`` to the direct path, in order, as the consumer would take it;
+        from the first event it declines (or once the consumer stops waiting), queue
+        the rest."""
+        assert self.direct is not None
+        for index, item in enumerate(batch):
+            if not self.takes_directly():
+                self.offer(batch[index:])
+                return
+            wanted = self.wants(item.event)
+            if wanted is None:
+                continue
+            if wanted and not await self._direct(item):
+                self.offer(batch[index:])
+                return
+            self.last_seq = item.event.seq
 
     def offer(self, batch: list[LiveEvent]) -> None:
         if self.too_slow.is_set():
@@ -88,6 +141,14 @@ class Subscriber:
                 if self.behind_since is None:
                     self.behind_since = time.monotonic()
                 return
+
+    async def _direct(self, item: LiveEvent) -> bool:
+        assert self.direct is not None
+        try:
+            return await self.direct(item)
+        except Exception:  # the event goes by the queue; the feed must go on
+            log.exception("direct delivery of an event of tenant %s failed", self.tenant_id)
+            return False
 
     def _check_lag(self) -> None:
         if self.behind_since is not None and time.monotonic() - self.behind_since > self.max_lag:
@@ -112,7 +173,11 @@ class Subscriber:
         self.caught_up()
         # Only a lagging subscriber can become too slow, and a lagging one never waits
         # here (it reads the log instead), so waiting on the queue alone is enough.
-        return await self.queue.get()
+        self.waiting = True
+        try:
+            return await self.queue.get()
+        finally:
+            self.waiting = False
 
 
 class TenantFeed:
@@ -145,7 +210,10 @@ class TenantFeed:
             current = await events.current_registrations(self.tenant_id, rows)
             batch = [LiveEvent(row, _state_after(row, current)) for row in rows]
             for subscriber in list(self.subscribers):
-                subscriber.offer(batch)
+                if subscriber.takes_directly():
+                    await subscriber.deliver(batch)
+                else:
+                    subscriber.offer(batch)
             self.last_seq = rows[-1].seq
             if len(rows) < READ_BATCH:
                 return
@@ -243,7 +311,7 @@ class EventHub:
                 feed = TenantFeed(tenant_id, await events.latest_seq(tenant_id), self.poll_interval)
                 self.feeds[tenant_id] = feed
                 feed.start()
-            subscriber = Subscriber(self.queue_size, self.max_lag)
+            subscriber = Subscriber(self.queue_size, self.max_lag, tenant_id)
             feed.subscribers.add(subscriber)
             SUBSCRIBERS.inc()
             return feed, subscriber
@@ -294,39 +362,45 @@ async def stream(
     after: str | None,
     statuses: Collection[RegistrationStatus] | None = None,
     on_too_slow: Callable[[], None] | None = None,
+    direct: Direct | None = None,
 ) -> AsyncGenerator[LiveEvent, None]:
     """The tenant's events after ``after`` (or from now on), then live, in commit order.
 
     Raises :class:`SubscriberTooSlow` (after calling ``on_too_slow``) when the
-    consumer stays behind longer than the hub's ``max_lag``.
+    consumer stays behind longer than the hub's ``max_lag``. With ``direct``,
+    live events that arrive while the consumer waits are given to ``direct``
+    instead of being yielded (those it declines are yielded, in order).
     """
     actor.require(Permission.DEVICE_CONTROL_READ)
     start_seq = events.parse_event_cursor(actor.tenant_id, after) if after else None
     hub = _hub
     feed, subscriber = await hub.join(actor.tenant_id)
     subscriber.on_too_slow = on_too_slow
-    wanted = set(statuses) if statuses else None
+    subscriber.wanted = set(statuses) if statuses else None
     try:
         if start_seq is None:
-            last = await events.latest_seq(actor.tenant_id)
+            subscriber.last_seq = await events.latest_seq(actor.tenant_id)
         else:
-            last = start_seq
+            subscriber.last_seq = start_seq
             subscriber.lagging = True  # start by reading the log after the cursor
+        # Set only now: until the consumer first waits, events are queued as before.
+        subscriber.direct = direct
         while True:
             item = await subscriber.next()
             if item is not None:  # the live path: one event at a time, kept lean
-                if item.event.seq > last and item.event.tenant_id == actor.tenant_id:
-                    last = item.event.seq
-                    if wanted is None or item.event.status in wanted:
+                wanted = subscriber.wants(item.event)
+                if wanted is not None:
+                    subscriber.last_seq = item.event.seq
+                    if wanted:
                         yield item
                 continue
-            async for page in _log_pages(actor.tenant_id, last):  # catching up
+            async for page in _log_pages(actor.tenant_id, subscriber.last_seq):  # catching up
                 for live_event in page:
-                    event = live_event.event
-                    if event.seq <= last or event.tenant_id != actor.tenant_id:
+                    wanted = subscriber.wants(live_event.event)
+                    if wanted is None:
                         continue  # already delivered (replay and live overlap), or not ours
-                    last = event.seq
-                    if wanted is None or event.status in wanted:
+                    subscriber.last_seq = live_event.event.seq
+                    if wanted:
                         yield live_event
     finally:
         hub.leave(feed, subscriber)

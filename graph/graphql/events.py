@@ -13,6 +13,7 @@ from typing import Annotated
 import strawberry
 from starlette.websockets import WebSocket
 
+from graph.graphql import direct_delivery
 from graph.graphql.arguments import given
 from graph.graphql.context import Info
 from graph.graphql.pagination import PageInfo
@@ -46,6 +47,11 @@ class RegistrationEvent:
     registration: Registration | None
     #: Subscription results computed for this event (graph/graphql/shared_execution.py).
     shared_results: strawberry.Private[dict[object, object]] = dataclasses.field(
+        default_factory=dict
+    )
+    #: ``next`` messages of this event as sent, by result and operation id
+    #: (graph/graphql/direct_delivery.py).
+    shared_messages: strawberry.Private[dict[object, str | bytes]] = dataclasses.field(
         default_factory=dict
     )
 
@@ -157,8 +163,16 @@ class Subscription:
                 _closing.add(task)
                 task.add_done_callback(_closing.discard)
 
+        direct: live.Direct | None = None
+        target = direct_delivery.current()
+        if target is not None:
+
+            async def direct(item: live.LiveEvent) -> bool:
+                return await target.deliver(RegistrationEvent.from_live(item))
+
         with contextlib.suppress(live.SubscriberTooSlow):
-            async for item in live.stream(actor, given(after), given(status), close_too_slow):
+            stream = live.stream(actor, given(after), given(status), close_too_slow, direct)
+            async for item in stream:
                 yield RegistrationEvent.from_live(item)
 
 

@@ -15,13 +15,16 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import OrderedDict
-from collections.abc import Awaitable
-from typing import Any, cast
+from collections.abc import AsyncIterable, Awaitable
+from typing import Any, TypeVar, cast
 
 from graphql import ExecutionResult
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from graph.graphql import direct_delivery
+
 SHARED_RESULTS_ATTRIBUTE = "shared_results"
+T = TypeVar("T")
 
 
 def _audience(context: Any) -> object:
@@ -31,19 +34,43 @@ def _audience(context: Any) -> object:
     return (actor.tenant_id, actor.permissions)
 
 
+_UNKNOWN = object()
+
+
 class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
     _shared_key: object = None
+    #: The key, once known: it is the same for every event of a subscription (its
+    #: operation, variables and connection's actor do not change), and each per-event
+    #: executor is a copy of the subscription's, so it is computed once per subscription.
+    _known_key: object = _UNKNOWN
+
+    def shared_key(self) -> object:
+        """What identifies this subscription's result of any event among subscribers
+        (None: it is not shared)."""
+        return self._key()
 
     def _key(self) -> object:
+        if self._known_key is not _UNKNOWN:
+            return self._known_key
         location = self.operation.loc
-        if location is None:
-            return None
-        return (
-            location.source.body,
-            location.start,
-            repr(self.variable_values),
-            _audience(self.context_value),
+        key = (
+            None
+            if location is None
+            else (
+                location.source.body,
+                location.start,
+                repr(self.variable_values),
+                _audience(self.context_value),
+            )
         )
+        self._known_key = key
+        return key
+
+    def cancellable_iterable(self, iterable: AsyncIterable[T]) -> AsyncIterable[T]:
+        # graphql-core maps a subscription's source stream here, in its operation task:
+        # the feed may now execute the subscription's events itself (direct_delivery.py).
+        direct_delivery.adopt(self)
+        return super().cancellable_iterable(iterable)
 
     def build_per_event_executor(self, payload: Any) -> Any:
         shared = getattr(payload, SHARED_RESULTS_ATTRIBUTE, None)

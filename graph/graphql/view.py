@@ -19,6 +19,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
 from graph.graphql.context import Context
+from graph.graphql.direct_delivery import passes_results_through
 from graph.graphql.graphiql import GraphiQLPage
 from graph.graphql.json_text import json_text
 from graph.graphql.schema import build_schema
@@ -72,6 +73,8 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         self.authenticator = authenticator
         self.throttles = throttles or Throttles()
         self.shared_json = SharedJson()
+        #: Whether the event feed may send subscription results itself (direct_delivery.py).
+        self.direct_delivery = passes_results_through(self.schema)
         self.graphiql = graphiql
 
     async def render_graphql_ide(self, request: Request) -> Response:

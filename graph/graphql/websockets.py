@@ -23,6 +23,7 @@ from strawberry.http.exceptions import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
@@ -35,6 +36,7 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage
 from strawberry.types.unset import UnsetType
 
+from graph.graphql import direct_delivery
 from graph.graphql.context import Context
 from graph.graphql.ws_messages import message_problem
 from graph.http.logins import authenticate_header
@@ -92,6 +94,12 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.handle_invalid_message(problem)
             return
         await super().handle_message(message)
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        # This is the operation's own task: its live events may be sent to it directly.
+        if getattr(self.view, "direct_delivery", False):
+            direct_delivery.start(self, operation)
+        await super().run_operation(operation)
 
     @staticmethod
     def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:

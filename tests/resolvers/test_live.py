@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -87,3 +88,37 @@ async def test_subscriber_behind_longer_than_max_lag_is_told_too_slow(
     with pytest.raises(live.SubscriberTooSlow):
         for _ in range(100):
             await asyncio.wait_for(anext(stream), 5)
+
+
+async def test_direct_path_takes_events_while_the_consumer_waits_and_declined_ones_keep_order(
+    hub: live.EventHub,
+) -> None:
+    taken: list[str] = []
+
+    async def direct(item: live.LiveEvent) -> bool:
+        if item.event.device_id == "d2":
+            return False  # as when the event's result has errors: the consumer must send it
+        taken.append(item.event.device_id)
+        return True
+
+    stream = live.stream(ADMIN, None, direct=direct)
+    waiting = asyncio.ensure_future(anext(stream))
+    await asyncio.sleep(0.1)
+    await register(ADMIN, [DeviceToRegister(f"d{n}") for n in range(1, 5)])  # one batch of 4
+    first = await asyncio.wait_for(waiting, 5)
+    # d1 went directly; d2 was declined, so it and everything after it were queued.
+    assert (taken, first.event.device_id) == (["d1"], "d2")
+    assert await take(stream, 2) == ["d3", "d4"]
+    waiting = asyncio.ensure_future(anext(stream))
+    await asyncio.sleep(0.1)
+    await register(ADMIN, [DeviceToRegister("d5")])  # the consumer waits again: direct
+    for _ in range(50):
+        if taken == ["d1", "d5"]:
+            break
+        await asyncio.sleep(0.05)
+    assert taken == ["d1", "d5"] and not waiting.done()
+    waiting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
+    await stream.aclose()
+    assert hub.feeds == {}
