@@ -200,6 +200,10 @@ async def answer(admin: GraphQLClient, query: str, flag: bool) -> tuple[int, Any
     return response.status_code, response.json() if response.status_code == 200 else response.text
 
 
+def _data_is_null(*answers: tuple[int, Any]) -> bool:
+    return all(isinstance(body, dict) and body.get("data") is None for _, body in answers)
+
+
 async def register_page_data(http: httpx.AsyncClient, admin: GraphQLClient) -> None:
     """A few registrations in every state, in nested groups, one group, or none."""
     hall = await create_group(admin, "Hall")
@@ -222,11 +226,22 @@ async def test_generated_documents_answer_the_same_compiled_or_not(
     monkeypatch.setattr(compiled_lists, "MIN_ITEMS", 1)  # the pages here are short
     compiled_selections = spy_on_compilation(monkeypatch)
 
-    async def check(case: tuple[str, bool]) -> None:
+    async def both_ways(case: tuple[str, bool]) -> tuple[Any, Any]:
         compiled = await answer(admin, *case)
         with monkeypatch.context() as ordinary_way:
             ordinary_way.setattr(compiled_lists, "COMPILED_TYPES", frozenset())
             ordinary = await answer(admin, *case)
+        return compiled, ordinary
+
+    async def check(case: tuple[str, bool]) -> None:
+        compiled, ordinary = await both_ways(case)
+        # Two failing non-null root fields (say a group that does not exist and a bad
+        # cursor) race: graphql-core reports whichever fails first and nulls the data,
+        # either way. Such an answer is compared again, until one pair agrees.
+        for _ in range(5):
+            if compiled == ordinary or not _data_is_null(compiled, ordinary):
+                break
+            compiled, ordinary = await both_ways(case)
         assert compiled == ordinary, case
 
     known = (  # one page compiled all the way down, one that cannot be (a group's parent)
