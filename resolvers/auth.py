@@ -26,7 +26,6 @@ that was already running when the login changed is not cached.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import logging
 import secrets
@@ -80,7 +79,7 @@ class Authenticator:
 
     def _digest(self, tenant_id: str, username: str, password: str) -> bytes:
         login = "\0".join((tenant_id, username, password)).encode()
-        return hmac.new(self._key, login, hashlib.sha256).digest()
+        return hmac.digest(self._key, login, "sha256")  # one-shot: no HMAC object per login
 
     async def authenticate(
         self, tenant_id: str, username: str, password: str, *, client_address: str | None = None
