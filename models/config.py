@@ -39,6 +39,22 @@ class PromptConnection(asyncpg.connection.Connection):
         self._loop.call_soon(self.terminate)
 
 
+async def keep_session(connection: asyncpg.Connection) -> None:
+    """The pool's reset of a connection handed back: nothing beyond asyncpg's own.
+
+    asyncpg's pool always rolls back a transaction left open (a cancelled
+    request's) and forgets the connection's listeners before it calls this. Its
+    default reset adds a round trip on every release, ``SELECT
+    pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL``, for session
+    state Gatehouse never creates on a pooled connection: no session advisory
+    lock, no cursor outside a transaction, no LISTEN, no session ``SET`` (the
+    statement timeout is a startup setting, which ``RESET ALL`` keeps anyway).
+    On a device poll, a single SELECT, that round trip was half the database
+    work and a tenth of the server's CPU. Code that needs such session state
+    takes a connection of its own rather than one of the pool's.
+    """
+
+
 def orm_config(database_url: str, *, timeout: float | None = None) -> dict[str, Any]:
     """The Tortoise config for ``database_url`` (``sqlite://path`` or ``postgres://...``).
 
@@ -52,8 +68,11 @@ def orm_config(database_url: str, *, timeout: float | None = None) -> dict[str, 
     if database_url.startswith("postgresql://"):
         database_url = "postgres://" + database_url.removeprefix("postgresql://")
     connection: str | dict[str, Any] = database_url
-    if timeout is not None:
+    if not database_url.startswith("sqlite://"):
         connection = expand_db_url(database_url)
+        connection["credentials"]["reset"] = keep_session
+    if timeout is not None:
+        connection = expand_db_url(database_url) if isinstance(connection, str) else connection
         credentials = connection["credentials"]
         if database_url.startswith("sqlite://"):
             credentials["busy_timeout"] = int(timeout * 1000)

@@ -69,6 +69,7 @@ class Authenticator:
         self.max_entries = max_entries
         self.throttles = throttles
         self._key = secrets.token_bytes(32)
+        self._keyed = hmac.new(self._key, digestmod=hashlib.sha256)
         self._cache: OrderedDict[bytes, _Entry] = OrderedDict()
         self._in_flight: dict[bytes, asyncio.Future[Actor | _NotChecked | None]] = {}
         self._renewing: dict[bytes, asyncio.Task[None]] = {}
@@ -80,7 +81,10 @@ class Authenticator:
 
     def _digest(self, tenant_id: str, username: str, password: str) -> bytes:
         login = "\0".join((tenant_id, username, password)).encode()
-        return hmac.new(self._key, login, hashlib.sha256).digest()
+        # A copy of an HMAC already keyed: a third cheaper than keying one per login.
+        mac = self._keyed.copy()
+        mac.update(login)
+        return mac.digest()
 
     async def authenticate(
         self, tenant_id: str, username: str, password: str, *, client_address: str | None = None

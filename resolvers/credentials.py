@@ -23,6 +23,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from models.registrations import Registration, RegistrationStatus
 from resolvers import changes, lifecycle, options, security_tokens, validation
@@ -127,9 +128,9 @@ def requested_again_due(last: datetime | None, now: datetime) -> bool:
     return last is None or now - last >= REQUESTED_AGAIN_EVERY
 
 
-@dataclass(frozen=True)
-class PollState:
-    """What a poll needs to know of a registration."""
+class PollState(NamedTuple):
+    """What a poll needs to know of a registration (a tuple: built on every poll, it is a
+    fifth of a frozen dataclass's cost)."""
 
     device_id: str
     tenant_id: str

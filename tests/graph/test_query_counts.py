@@ -17,6 +17,7 @@ from tests.kit.clients import GraphQLClient
 from tests.kit.devices import poll
 from tests.kit.groups import create_group
 from tests.kit.registrations import register
+from tests.kit.statements import round_trips
 
 LIST = """
 query($first: Int) {
@@ -100,6 +101,28 @@ async def test_repeated_poll_of_a_pending_device_reads_one_row_and_writes_nothin
         assert (await poll(http, "poller")).status_code == 404
     assert sql.writes() == []
     assert len(sql.statements) == 5
+
+
+async def test_repeated_poll_is_one_round_trip_a_select_outside_any_transaction(
+    http: httpx.AsyncClient, admin: GraphQLClient
+) -> None:
+    """Counted at the driver: no BEGIN or COMMIT, no pool reset, no write (issue 16)."""
+    await register(admin, {"id": "poller"})
+    assert (await poll(http, "poller")).status_code == 404  # first contact: writes
+    with round_trips() as trips:
+        for _ in range(5):
+            assert (await poll(http, "poller")).status_code == 404
+    assert len(trips.calls) == 5, trips.calls
+    assert all(call.startswith("SELECT tenant_id, status") for call in trips.calls), trips.calls
+
+
+async def test_round_trips_see_transactions(http: httpx.AsyncClient, admin: GraphQLClient) -> None:
+    """The counter above would see a transaction: the first contact writes in one."""
+    await register(admin, {"id": "first"})
+    with round_trips() as trips:
+        assert (await poll(http, "first")).status_code == 404
+    assert any(call.upper().startswith(("BEGIN", "COMMIT")) for call in trips.calls), trips.calls
+    assert any(call.startswith("UPDATE") for call in trips.calls), trips.calls
 
 
 async def test_event_cursor_costs_one_statement_and_only_when_asked_for(

@@ -1,10 +1,15 @@
-"""Counting the SQL statements the app sends, on Tortoise's ``tortoise.db_client`` logger."""
+"""Counting the SQL statements the app sends: on Tortoise's ``tortoise.db_client`` logger
+(:func:`statements`), or at the drivers, transactions included (:func:`round_trips`)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
+
+import aiosqlite
+import asyncpg
 
 
 class Statements(logging.Handler):
@@ -39,3 +44,55 @@ def statements() -> Iterator[Statements]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+
+
+class RoundTrips:
+    """Every exchange with the database driver while installed, in order.
+
+    Unlike :class:`Statements` (Tortoise's log), this sees what the ORM does not
+    log: BEGIN, COMMIT and ROLLBACK, asyncpg's reset of a connection handed back
+    to its pool, and SQLite's commits. On PostgreSQL each entry is one round
+    trip to the server (preparing a statement the first time a connection runs
+    it is one more, not listed); on SQLite one hop to aiosqlite's thread.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def record(self, what: str) -> None:
+        self.calls.append(" ".join(what.split())[:200])
+
+
+@contextmanager
+def round_trips() -> Iterator[RoundTrips]:
+    """Collect the round trips of every connection, PostgreSQL and SQLite, inside the block."""
+    trips = RoundTrips()
+    patched: list[tuple[type, str, Any]] = []
+
+    def wrap(owner: type, name: str, label: Callable[..., str | None]) -> None:
+        original = getattr(owner, name)
+
+        async def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+            what = label(*args, **kwargs)
+            if what is not None:
+                trips.record(what)
+            return await original(self, *args, **kwargs)
+
+        patched.append((owner, name, original))
+        setattr(owner, name, counted)
+
+    pg = asyncpg.connection.Connection
+    # execute() with arguments goes through _execute(), counted there.
+    wrap(pg, "execute", lambda query, *args, **_: None if args else query)
+    wrap(pg, "_execute", lambda query, *_, **__: query)
+    wrap(pg, "_executemany", lambda query, *_, **__: query)
+    lite = aiosqlite.Connection
+    for name in ("execute", "execute_fetchall", "execute_insert", "executemany", "executescript"):
+        wrap(lite, name, lambda sql, *_, **__: sql)
+    wrap(lite, "commit", lambda: "COMMIT")
+    wrap(lite, "rollback", lambda: "ROLLBACK")
+    try:
+        yield trips
+    finally:
+        for owner, name, original in reversed(patched):
+            setattr(owner, name, original)
