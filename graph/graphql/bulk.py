@@ -11,8 +11,7 @@ import strawberry
 
 from graph.graphql.context import Info
 from graph.graphql.permissions import can
-from graph.graphql.registrations import DeviceProblem, Registration
-from models.groups import Group as GroupRow
+from graph.graphql.registrations import DeviceProblem, PreloadedGroups, Registration, preload_groups
 from resolvers import bulk_registration
 from resolvers.permissions import Permission
 
@@ -23,7 +22,7 @@ class BulkRegisterLine:
     id: str | None
     problem: DeviceProblem | None
     outcome: strawberry.Private[bulk_registration.BulkLine]
-    groups: strawberry.Private[dict[int, GroupRow]]
+    groups: strawberry.Private[PreloadedGroups]
 
     @strawberry.field(description="The registration this line created; null when it failed.")
     def registration(self) -> Registration | None:
@@ -48,9 +47,7 @@ class BulkMutations:
     )
     async def register_csv(self, info: Info, csv: str) -> BulkRegisterResult:
         outcome = await bulk_registration.register_csv(info.context.caller, csv)
-        group_ids = sorted({line.group_id for line in outcome.lines if line.group_id is not None})
-        found = await info.context.loaders.group.load_many(group_ids)
-        groups = {g.id: g for g in found if g is not None}
+        groups = await preload_groups(outcome.lines, info)
         return BulkRegisterResult(
             created=outcome.created,
             failed=outcome.failed,

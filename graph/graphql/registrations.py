@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 import strawberry
 
@@ -91,7 +91,7 @@ class Registration:
     def from_model(
         cls,
         registration: RegistrationRow | RegistrationRecord,
-        groups: dict[int, GroupRow] | None = None,
+        groups: PreloadedGroups | None = None,
     ) -> Registration:
         return cls(
             id=strawberry.ID(registration.device_id),
@@ -111,7 +111,7 @@ class Registration:
             last_authenticated_at=registration.last_authenticated_at,
             credentials_requested_again_at=registration.credentials_requested_again_at,
             group_id=registration.group_id,
-            preloaded_group=_shown_group(groups, registration.group_id),
+            preloaded_group=groups.shown(registration.group_id) if groups is not None else None,
         )
 
 
@@ -167,7 +167,9 @@ class PreloadedGroups(dict[int, GroupRow]):
         super().__init__(groups)
         self._shown: dict[int, Group] = {}
 
-    def shown(self, group_id: int) -> Group | None:
+    def shown(self, group_id: int | None) -> Group | None:
+        if group_id is None:
+            return None
         found = self._shown.get(group_id)
         if found is None:
             row = self.get(group_id)
@@ -177,18 +179,14 @@ class PreloadedGroups(dict[int, GroupRow]):
         return found
 
 
-def _shown_group(groups: dict[int, GroupRow] | None, group_id: int | None) -> Group | None:
-    if groups is None or group_id is None:
-        return None
-    if isinstance(groups, PreloadedGroups):
-        return groups.shown(group_id)
-    row = groups.get(group_id)
-    return _group(row) if row is not None else None
+class InGroup(Protocol):
+    """Anything that names its group: a registration row or record, a bulk line."""
+
+    @property
+    def group_id(self) -> int | None: ...
 
 
-async def preload_groups(
-    rows: Sequence[RegistrationRow | RegistrationRecord], info: Info
-) -> PreloadedGroups:
+async def preload_groups(rows: Sequence[InGroup], info: Info) -> PreloadedGroups:
     """The groups of ``rows`` through the request's DataLoader: one query for a whole list."""
     ids = sorted({r.group_id for r in rows if r.group_id is not None})
     found = await info.context.loaders.group.load_many(ids)
@@ -300,7 +298,7 @@ class AcceptAllResult:
 
     @classmethod
     def from_outcome(
-        cls, outcome: registrations.AcceptAllOutcome, groups: dict[int, GroupRow]
+        cls, outcome: registrations.AcceptAllOutcome, groups: PreloadedGroups
     ) -> AcceptAllResult:
         return cls(
             accepted=[Registration.from_model(r, groups) for r in outcome.accepted],
