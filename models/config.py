@@ -67,14 +67,16 @@ def orm_config(database_url: str, *, timeout: float | None = None) -> dict[str, 
     """
     if database_url.startswith("postgresql://"):
         database_url = "postgres://" + database_url.removeprefix("postgresql://")
-    connection: str | dict[str, Any] = database_url
-    if not database_url.startswith("sqlite://"):
+    sqlite = database_url.startswith("sqlite://")
+    if sqlite and timeout is None:
+        connection: str | dict[str, Any] = database_url
+    else:
         connection = expand_db_url(database_url)
-        connection["credentials"]["reset"] = keep_session
-    if timeout is not None:
-        connection = expand_db_url(database_url) if isinstance(connection, str) else connection
         credentials = connection["credentials"]
-        if database_url.startswith("sqlite://"):
+        if not sqlite:
+            credentials["reset"] = keep_session
+    if timeout is not None:
+        if sqlite:
             credentials["busy_timeout"] = int(timeout * 1000)
         else:
             credentials["timeout"] = timeout
