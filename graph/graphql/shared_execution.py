@@ -13,7 +13,6 @@ encoding and error masking of each connection work on copies of the envelope.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import OrderedDict
 from collections.abc import AsyncIterable, Awaitable
 from typing import Any, TypeVar, cast
@@ -22,6 +21,7 @@ from graphql import ExecutionResult
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from graph.graphql import direct_delivery
+from graph.graphql.json_text import json_text
 
 SHARED_RESULTS_ATTRIBUTE = "shared_results"
 T = TypeVar("T")
@@ -130,7 +130,7 @@ class SharedJson:
         found = self._texts.get(id(data))
         if found is not None and found[0] is data:
             return found[1]
-        text = json.dumps(data)
+        text = json_text(data)
         self._texts[id(data)] = (data, text)
         if len(self._texts) > self.size:
             self._texts.popitem(last=False)
@@ -147,4 +147,4 @@ class SharedJson:
         if not isinstance(operation_id, str):
             return None
         data = self.encode(payload["data"])
-        return f'{{"id":{json.dumps(operation_id)},"type":"next","payload":{{"data":{data}}}}}'
+        return f'{{"id":{json_text(operation_id)},"type":"next","payload":{{"data":{data}}}}}'
