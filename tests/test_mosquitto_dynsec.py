@@ -27,7 +27,7 @@ import httpx
 import pytest
 
 from bench.processes import free_port
-from tests.kit.accounts import ADMIN_LOGIN, ADMIN_PASSWORD, BOOTSTRAP_PASSWORD
+from tests.kit.accounts import ADMIN_PASSWORD, BOOTSTRAP_PASSWORD
 from tests.kit.clients import GraphQLClient
 from tests.kit.components import readme_block, replace_all
 from tests.kit.device_logins import issue, logged_kinds, reset
@@ -113,11 +113,6 @@ def gatehouse(
 async def http(gatehouse: Server) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=gatehouse.url, timeout=20) as client:
         yield client
-
-
-@pytest.fixture
-def admin(http: httpx.AsyncClient) -> GraphQLClient:
-    return GraphQLClient(http, ADMIN_LOGIN, ADMIN_PASSWORD)
 
 
 @pytest.fixture

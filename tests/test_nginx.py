@@ -58,11 +58,6 @@ async def http(gatehouse: Server) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-@pytest.fixture
-def admin(http: httpx.AsyncClient) -> GraphQLClient:
-    return GraphQLClient(http, ADMIN_LOGIN, ADMIN_PASSWORD)
-
-
 async def through_nginx(
     nginx: Nginx, login: str | None, password: str = "", **headers: str
 ) -> httpx.Response:

@@ -81,11 +81,6 @@ async def http(gatehouse: Server) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-@pytest.fixture
-def admin(http: httpx.AsyncClient) -> GraphQLClient:
-    return GraphQLClient(http, ADMIN_LOGIN, ADMIN_PASSWORD)
-
-
 class Devices:
     """MQTT connections opened by one test, closed after it."""
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page
 
-from tests.kit.accounts import ADMIN_LOGIN, ADMIN_PASSWORD, BOOTSTRAP_PASSWORD, make_tenant
+from tests.kit.accounts import ADMIN_PASSWORD, BOOTSTRAP_PASSWORD, make_tenant
 from tests.kit.clients import GraphQLClient
 from tests.kit.console import OtherHosts, chromium, console_context
 from tests.kit.servers import Server, run_env, start_server
@@ -72,12 +72,6 @@ async def page(browser_context: tuple[BrowserContext, OtherHosts], other_hosts: 
 async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
         yield client
-
-
-@pytest.fixture
-def admin(http: httpx.AsyncClient) -> GraphQLClient:
-    """``management/admin`` of the module's server."""
-    return GraphQLClient(http, ADMIN_LOGIN, ADMIN_PASSWORD)
 
 
 @pytest.fixture
