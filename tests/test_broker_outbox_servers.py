@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -25,16 +25,12 @@ from tests.kit.documents import REMOVE
 from tests.kit.management import FakeManagement
 from tests.kit.receivers import running_receiver
 from tests.kit.servers import Server, run_env, start_server
-from tests.kit.services import REDIS_VARIABLE, drop_scratch_database, scratch_database, service_url
+from tests.kit.services import REDIS_VARIABLE, scratch_database_fixture, service_url
 
 DEVICES = 20
 
 
-@pytest.fixture(scope="module")
-def database_url() -> Iterator[str]:
-    url = scratch_database("outbox")
-    yield url
-    drop_scratch_database(url)
+database_url = scratch_database_fixture("outbox", "module")
 
 
 @pytest.fixture

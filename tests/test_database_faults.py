@@ -16,7 +16,6 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -32,7 +31,7 @@ from tests.kit.documents import REGISTER
 from tests.kit.proxy import Proxy, proxy_to
 from tests.kit.raw_http import request_head
 from tests.kit.servers import Server, Subscriber, run_env, start_server
-from tests.kit.services import drop_scratch_database, scratch_database
+from tests.kit.services import scratch_database_fixture
 
 ADMIN = {"Authorization": basic(ADMIN_LOGIN, ADMIN_PASSWORD)}
 BOOTSTRAP = {"Authorization": basic(BOOTSTRAP_LOGIN, BOOTSTRAP_PASSWORD)}
@@ -40,11 +39,7 @@ EVENTS = "subscription($after: String) { registrationEvents(after: $after) { cur
 COUNT = "{ registrations { totalCount } }"
 
 
-@pytest.fixture
-def database() -> Iterator[str]:
-    url = scratch_database("faults")
-    yield url
-    drop_scratch_database(url)
+database = scratch_database_fixture("faults")
 
 
 def through(url: str, proxy: Proxy) -> str:

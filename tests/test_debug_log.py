@@ -27,7 +27,7 @@ import websockets
 from tests.kit.clients import basic
 from tests.kit.documents import ACCEPT, CREATE_TENANT, CREATE_USER, REGISTER, REQUEST_CREDENTIALS
 from tests.kit.servers import Server, run_env, start_server
-from tests.kit.services import drop_scratch_database, scratch_database
+from tests.kit.services import scratch_database_fixture
 
 ADMIN_PASSWORD = "Debug-Admin-Pass-41f7"
 BOOTSTRAP_PASSWORD = "Debug-Bootstrap-Pass-8c2e"
@@ -41,11 +41,7 @@ NUMERIC_PASSWORD = 80417236591
 EVENTS = "subscription { registrationEvents { kind id status } }"
 
 
-@pytest.fixture
-def database_url() -> Iterator[str]:
-    url = scratch_database("debug_log")
-    yield url
-    drop_scratch_database(url)
+database_url = scratch_database_fixture("debug_log")
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from tests.kit.accounts import ADMIN_PASSWORD, BOOTSTRAP_LOGIN, BOOTSTRAP_PASSWO
 from tests.kit.clients import basic
 from tests.kit.metrics import Scrape, scrape
 from tests.kit.servers import Server, Subscriber, run_env, start_server
-from tests.kit.services import drop_scratch_database, scratch_database
+from tests.kit.services import scratch_database_fixture
 
 MIN_POLLS = 24
 EVENTS = "subscription { registrationEvents { cursor kind id } }"
@@ -35,11 +35,7 @@ SHUTDOWN_SECONDS = 5.0
 NOT_FOUND = "gatehouse_device_polls_total"
 
 
-@pytest.fixture
-def database_url() -> Iterator[str]:
-    url = scratch_database("metrics")
-    yield url
-    drop_scratch_database(url)
+database_url = scratch_database_fixture("metrics")
 
 
 @pytest.fixture

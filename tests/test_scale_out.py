@@ -8,7 +8,7 @@ Redis (or through the catch-up a process does when it reconnects to Redis).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +20,13 @@ from bench.scenarios import register_devices
 from tests.kit.accounts import ADMIN_PASSWORD, BOOTSTRAP_PASSWORD
 from tests.kit.clients import basic
 from tests.kit.servers import Server, Subscriber, run_env, start_server
-from tests.kit.services import REDIS_VARIABLE, drop_scratch_database, scratch_database, service_url
+from tests.kit.services import REDIS_VARIABLE, scratch_database_fixture, service_url
 
 EVENTS = "subscription { registrationEvents { cursor kind id } }"
 ADMIN = basic("admin", ADMIN_PASSWORD)
 
 
-@pytest.fixture
-def database_url() -> Iterator[str]:
-    url = scratch_database("scale_out")
-    yield url
-    drop_scratch_database(url)
+database_url = scratch_database_fixture("scale_out")
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from tests.kit.clients import basic
 from tests.kit.metrics import scrape
 from tests.kit.offline import register_in_another_process
 from tests.kit.servers import Server, Subscriber, run_env, start_server
-from tests.kit.services import drop_scratch_database, scratch_database
+from tests.kit.services import scratch_database_fixture
 
 SHUTDOWN_SECONDS = 6.0
 ADMIN = basic("admin", ADMIN_PASSWORD)
@@ -39,11 +39,7 @@ EVENTS = """subscription($after: String) {
 ACCEPT = 'mutation { accept(id: "slow-1") { __typename ... on Registration { id status } } }'
 
 
-@pytest.fixture
-def database_url() -> Iterator[str]:
-    url = scratch_database("sigterm")
-    yield url
-    drop_scratch_database(url)
+database_url = scratch_database_fixture("sigterm")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import asyncio
 import collections
 import os
 import signal
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from tests.kit.accounts import ADMIN_PASSWORD, BOOTSTRAP_PASSWORD
 from tests.kit.clients import basic
 from tests.kit.receivers import HANG, Receiver, running_receiver
 from tests.kit.servers import Server, run_env, start_server
-from tests.kit.services import REDIS_VARIABLE, drop_scratch_database, scratch_database, service_url
+from tests.kit.services import REDIS_VARIABLE, scratch_database_fixture, service_url
 from tests.kit.webhooks import CREATE_WEBHOOK, ROTATE_WEBHOOK_SECRET
 
 ADMIN = basic("admin", ADMIN_PASSWORD)
@@ -35,11 +35,7 @@ EVENT_CURSORS = "query($after: String) { events(first: 1000, after: $after) { ed
 LEASE_SECONDS = 3
 
 
-@pytest.fixture
-def database_url() -> Iterator[str]:
-    url = scratch_database("webhooks")
-    yield url
-    drop_scratch_database(url)
+database_url = scratch_database_fixture("webhooks")
 
 
 def server_env(database_url: str, **extra: str) -> dict[str, str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from collections.abc import Iterator
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -53,3 +55,19 @@ def scratch_database(purpose: str) -> str:
 def drop_scratch_database(url: str) -> None:
     """Drop a database made by :func:`scratch_database`."""
     _admin(url, f"DROP DATABASE IF EXISTS {urlsplit(url).path.lstrip('/')} WITH (FORCE)")
+
+
+def scratch_database_fixture(
+    purpose: str, scope: Literal["function", "module"] = "function"
+) -> Any:
+    """A fixture giving the URL of a fresh :func:`scratch_database` for ``purpose``, dropped
+    after its scope; a module of server-process tests names it, for example
+    ``database_url = scratch_database_fixture("sigterm")``."""
+
+    @pytest.fixture(scope=scope)
+    def fixture() -> Iterator[str]:
+        url = scratch_database(purpose)
+        yield url
+        drop_scratch_database(url)
+
+    return fixture
